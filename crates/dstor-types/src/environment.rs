@@ -1,0 +1,336 @@
+//! Where the dStor API lives.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use http::Uri;
+
+/// The path of the token endpoint, below a base URL.
+pub const TEMP_TOKEN_PATH: &str = "/v1/dev/temp-token";
+
+/// A dStor deployment: testnet, production, or a custom base URL (a proxy, or a fake
+/// service in tests).
+///
+/// Parses from `"testnet"`, `"production"` (or `"prod"`), or a base URL; displays its name.
+///
+/// ```
+/// use dstor_types::Environment;
+///
+/// let env: Environment = "prod".parse().unwrap();
+/// assert_eq!(env, Environment::Production);
+/// assert_eq!(env.to_string(), "production");
+/// assert_eq!(env.base_url().as_str(), "https://api.dstor.cloud");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Environment {
+    /// The testing network, `https://api.testnet.dstor.cloud`.
+    Testnet,
+    /// Production, `https://api.dstor.cloud`.
+    Production,
+    /// Any other base URL.
+    Custom(BaseUrl),
+}
+
+impl Environment {
+    /// The base URL of testnet.
+    pub const TESTNET_URL: &'static str = "https://api.testnet.dstor.cloud";
+    /// The base URL of production.
+    pub const PRODUCTION_URL: &'static str = "https://api.dstor.cloud";
+
+    /// The base URL requests go to.
+    pub fn base_url(&self) -> BaseUrl {
+        match self {
+            Self::Testnet => BaseUrl::known(Self::TESTNET_URL),
+            Self::Production => BaseUrl::known(Self::PRODUCTION_URL),
+            Self::Custom(url) => url.clone(),
+        }
+    }
+
+    /// The environment's name: `testnet`, `production` or `custom`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Testnet => "testnet",
+            Self::Production => "production",
+            Self::Custom(_) => "custom",
+        }
+    }
+}
+
+impl fmt::Display for Environment {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Custom(url) => write!(f, "custom ({url})"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+impl FromStr for Environment {
+    type Err = EndpointError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        match s.to_ascii_lowercase().as_str() {
+            "testnet" | "testing" | "test" => Ok(Self::Testnet),
+            "production" | "prod" => Ok(Self::Production),
+            _ if s.contains("://") => BaseUrl::parse(s).map(Self::Custom),
+            _ => Err(EndpointError::UnknownEnvironment {
+                value: truncate(s, 40),
+            }),
+        }
+    }
+}
+
+/// A validated base URL: `http` or `https`, a host, an optional path prefix, and no user
+/// info, query or fragment. A trailing slash is dropped.
+///
+/// Whether plain `http` is acceptable is the transport's decision: see
+/// [`BaseUrl::is_https`] and [`BaseUrl::is_loopback`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct BaseUrl {
+    text: String,
+    token_endpoint: Uri,
+}
+
+impl BaseUrl {
+    fn known(text: &'static str) -> Self {
+        // Both constants are checked by the tests; parsing them cannot fail.
+        Self::parse(text).unwrap_or_else(|_| Self {
+            text: text.to_owned(),
+            token_endpoint: Uri::from_static("https://api.dstor.cloud/v1/dev/temp-token"),
+        })
+    }
+
+    /// Parses and validates a base URL such as `https://api.dstor.cloud` or
+    /// `http://127.0.0.1:8080`.
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError`] names what is wrong with the URL.
+    pub fn parse(url: &str) -> Result<Self, EndpointError> {
+        let url = url.trim();
+        let invalid = |reason: &'static str| EndpointError::InvalidUrl {
+            url: redact_userinfo(url),
+            reason,
+        };
+        if url.contains(['?', '#']) {
+            return Err(invalid("a base URL takes no query or fragment"));
+        }
+        let uri: Uri = url.parse().map_err(|_| invalid("it is not a valid URL"))?;
+        match uri.scheme_str() {
+            Some("https" | "http") => {}
+            Some(_) => return Err(invalid("the scheme must be https")),
+            None => return Err(invalid("it needs a scheme, such as https://")),
+        }
+        let authority = uri.authority().ok_or_else(|| invalid("it has no host"))?;
+        if authority.as_str().contains('@') {
+            return Err(invalid(
+                "it must not carry credentials; the API key is sent as a header",
+            ));
+        }
+        if authority.host().is_empty() {
+            return Err(invalid("it has no host"));
+        }
+        let path = uri.path().trim_end_matches('/');
+        let text = format!(
+            "{}://{}{}",
+            uri.scheme_str().unwrap_or("https"),
+            authority.as_str().to_ascii_lowercase(),
+            path
+        );
+        let token_endpoint: Uri = format!("{text}{TEMP_TOKEN_PATH}")
+            .parse()
+            .map_err(|_| invalid("it is not a valid URL"))?;
+        Ok(Self {
+            text,
+            token_endpoint,
+        })
+    }
+
+    /// The URL as text, without a trailing slash.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The URL of `GET /v1/dev/temp-token` below this base.
+    pub fn token_endpoint(&self) -> &Uri {
+        &self.token_endpoint
+    }
+
+    /// The host, without brackets for an IPv6 address.
+    pub fn host(&self) -> &str {
+        let host = self.token_endpoint.host().unwrap_or_default();
+        host.trim_start_matches('[').trim_end_matches(']')
+    }
+
+    /// Whether the scheme is `https`.
+    pub fn is_https(&self) -> bool {
+        self.token_endpoint.scheme_str() == Some("https")
+    }
+
+    /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`) or `localhost`, where
+    /// plain `http` never leaves the machine.
+    pub fn is_loopback(&self) -> bool {
+        let host = self.host();
+        host.eq_ignore_ascii_case("localhost")
+            || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+}
+
+impl fmt::Debug for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("BaseUrl").field(&self.text).finish()
+    }
+}
+
+impl fmt::Display for BaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl FromStr for BaseUrl {
+    type Err = EndpointError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// Why an environment name or base URL was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EndpointError {
+    /// Neither a known environment name nor a URL.
+    #[error(
+        "unknown dStor environment {value:?}: use \"testnet\", \"production\" or a base URL such as https://api.dstor.cloud"
+    )]
+    UnknownEnvironment {
+        /// The value given (at most 40 characters of it).
+        value: String,
+    },
+    /// A URL that cannot serve as a base URL.
+    #[error("invalid dStor endpoint {url:?}: {reason}")]
+    InvalidUrl {
+        /// The URL given, with any user info replaced by `[redacted]`.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Replaces `user:password@` in a URL, which could hold a secret, before it enters an error.
+fn redact_userinfo(url: &str) -> String {
+    let url = truncate(url, 200);
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url;
+    };
+    let rest = &url[scheme_end..];
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{}[redacted]@{}", &url[..scheme_end], &rest[at + 1..]),
+        None => url,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_names_and_urls() {
+        assert_eq!(
+            "testnet".parse::<Environment>().unwrap(),
+            Environment::Testnet
+        );
+        assert_eq!(
+            " Production ".parse::<Environment>().unwrap(),
+            Environment::Production
+        );
+        assert_eq!(
+            "prod".parse::<Environment>().unwrap(),
+            Environment::Production
+        );
+        let custom: Environment = "http://127.0.0.1:8080/".parse().unwrap();
+        assert_eq!(custom.base_url().as_str(), "http://127.0.0.1:8080");
+        assert!(matches!(
+            "staging".parse::<Environment>(),
+            Err(EndpointError::UnknownEnvironment { .. })
+        ));
+    }
+
+    #[test]
+    fn known_environments_point_at_the_documented_endpoints() {
+        assert_eq!(
+            Environment::Testnet.base_url().token_endpoint().to_string(),
+            "https://api.testnet.dstor.cloud/v1/dev/temp-token"
+        );
+        assert_eq!(
+            Environment::Production
+                .base_url()
+                .token_endpoint()
+                .to_string(),
+            "https://api.dstor.cloud/v1/dev/temp-token"
+        );
+        assert_eq!(Environment::Testnet.to_string(), "testnet");
+    }
+
+    #[test]
+    fn keeps_a_path_prefix() {
+        let url = BaseUrl::parse("https://proxy.example/dstor/").unwrap();
+        assert_eq!(
+            url.token_endpoint().to_string(),
+            "https://proxy.example/dstor/v1/dev/temp-token"
+        );
+    }
+
+    #[test]
+    fn refuses_bad_urls_with_a_reason() {
+        for bad in [
+            "ftp://example.com",
+            "https://example.com/?a=b",
+            "https://example.com/#x",
+            "example.com",
+            "https://",
+        ] {
+            assert!(
+                matches!(BaseUrl::parse(bad), Err(EndpointError::InvalidUrl { .. })),
+                "{bad} was accepted"
+            );
+        }
+    }
+
+    #[test]
+    fn refuses_credentials_in_the_url_without_echoing_them() {
+        let err = BaseUrl::parse("https://user:hunter2@example.com").unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("credentials"), "{text}");
+    }
+
+    #[test]
+    fn knows_loopback_hosts() {
+        for url in [
+            "http://127.0.0.1:1",
+            "http://127.3.2.1",
+            "http://[::1]:80",
+            "http://LOCALHOST",
+        ] {
+            assert!(BaseUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1",
+            "https://api.dstor.cloud",
+            "http://localhost.evil.com",
+        ] {
+            assert!(!BaseUrl::parse(url).unwrap().is_loopback(), "{url}");
+        }
+        assert!(Environment::Production.base_url().is_https());
+    }
+}

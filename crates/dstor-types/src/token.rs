@@ -1,0 +1,312 @@
+//! The temporary access token.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use http::HeaderValue;
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::api_key::CharProblem;
+use crate::jwt::{self, Claims};
+
+/// A temporary access token, as returned by `GET /v1/dev/temp-token`.
+///
+/// The token text is a secret held in a [`SecretString`]; `Debug` shows the claims read
+/// from it, never the token. Cloning is cheap (a reference count), so a cache can hand it
+/// out to every caller.
+///
+/// The claims are read from the JWT payload *without verifying the signature* (a client
+/// holds no key to verify it with). A token that is not a JWT is still a token: its expiry
+/// is then the one that was requested, if any.
+///
+/// ```
+/// use dstor_types::AccessToken;
+///
+/// // The example token from dStor's documentation.
+/// let token = AccessToken::new(concat!(
+///     "eyJhbsomebiglongstring9.",
+///     "eyJkIjpmYWxzZSwibyI6ZmFsc2UsInMiOmZhbHNlLCJ0IjpudWxsLCJpYXQiOjE2MzI3ODg4MzcsImV4cCI6",
+///     "MTYzMjc5MjQzNywiYXVkIjoiZHN0b3IuY2xvdWQiLCJpc3MiOiJkc3Rvci5jbG91ZCIsInN1YiI6ImIyZTI3",
+///     "ODE3LTA0MzktNDViZC04YTNkLTVjNTk2MTg1YmQwNSJ9.PyKa8sILa7nyD-4eI4lA0xjFBPcncNZQL4_iclZ_Fs8",
+/// ))
+/// .unwrap();
+/// assert_eq!(token.claims().exp, Some(1_632_792_437));
+/// assert_eq!(token.subject(), Some("b2e27817-0439-45bd-8a3d-5c596185bd05"));
+/// assert!(!format!("{token:?}").contains("PyKa8"));
+/// ```
+#[derive(Clone)]
+pub struct AccessToken {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    secret: SecretString,
+    claims: Option<Claims>,
+    requested_expiry: Option<SystemTime>,
+}
+
+impl AccessToken {
+    /// Wraps a token, reading its claims if it is a JWT.
+    ///
+    /// # Errors
+    ///
+    /// [`TokenError`] when the text is empty or cannot travel in an HTTP header.
+    pub fn new(token: impl Into<String>) -> Result<Self, TokenError> {
+        Self::with_requested_expiry(token, None)
+    }
+
+    /// Wraps a token; `requested_expiry` is its expiry when the token carries no `exp`
+    /// claim (the `x-expiration` that was asked for).
+    ///
+    /// # Errors
+    ///
+    /// As [`AccessToken::new`].
+    pub fn with_requested_expiry(
+        token: impl Into<String>,
+        requested_expiry: Option<SystemTime>,
+    ) -> Result<Self, TokenError> {
+        let secret = SecretString::from(token.into());
+        validate(secret.expose_secret())?;
+        let claims = jwt::decode_claims(secret.expose_secret());
+        Ok(Self {
+            inner: Arc::new(Inner {
+                secret,
+                claims,
+                requested_expiry,
+            }),
+        })
+    }
+
+    /// The token itself. Call this only where a request header is built; prefer
+    /// [`AccessToken::authorization_header`].
+    pub fn expose_secret(&self) -> &str {
+        self.inner.secret.expose_secret()
+    }
+
+    /// `Authorization: Bearer <token>`, marked sensitive so that `Debug` of the header map
+    /// hides it and HTTP/2 does not index it.
+    pub fn authorization_header(&self) -> HeaderValue {
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.expose_secret()))
+            // Validated at construction: only visible ASCII.
+            .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
+        value.set_sensitive(true);
+        value
+    }
+
+    /// The claims read from the JWT payload (unverified); all `None` for a token that is
+    /// not a JWT.
+    pub fn claims(&self) -> &Claims {
+        static EMPTY: Claims = Claims::EMPTY;
+        self.inner.claims.as_ref().unwrap_or(&EMPTY)
+    }
+
+    /// Whether the token is a JWT whose payload could be read.
+    pub fn is_jwt(&self) -> bool {
+        self.inner.claims.is_some()
+    }
+
+    /// The account id (`sub`), if the token says.
+    pub fn subject(&self) -> Option<&str> {
+        self.claims().sub.as_deref()
+    }
+
+    /// When the token expires by the wall clock: its `exp` claim, else the expiration that
+    /// was requested, else unknown.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.claims()
+            .exp
+            .and_then(unix_to_system_time)
+            .or(self.inner.requested_expiry)
+    }
+
+    /// When the token was issued (`iat`), if it says.
+    pub fn issued_at(&self) -> Option<SystemTime> {
+        self.claims().iat.and_then(unix_to_system_time)
+    }
+
+    /// The lifetime the issuer gave the token, `exp − iat`, when both claims are present
+    /// and `exp` is after `iat`. Unlike [`AccessToken::expires_at`] this does not depend on
+    /// the local wall clock agreeing with the server's.
+    pub fn issued_lifetime(&self) -> Option<Duration> {
+        let claims = self.claims();
+        let (exp, iat) = (claims.exp?, claims.iat?);
+        (exp > iat).then(|| Duration::from_secs(exp.abs_diff(iat)))
+    }
+
+    /// How long the token has left, measured from `now` by whatever the token knows:
+    /// [`AccessToken::issued_lifetime`] is not used here since `now` is a wall-clock time.
+    /// `None` when the expiry is unknown; zero when it has passed.
+    pub fn remaining_at(&self, now: SystemTime) -> Option<Duration> {
+        self.expires_at()
+            .map(|exp| exp.duration_since(now).unwrap_or(Duration::ZERO))
+    }
+
+    /// Whether both hold the same token text.
+    pub fn same_token(&self, other: &AccessToken) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner) || self.expose_secret() == other.expose_secret()
+    }
+}
+
+impl PartialEq for AccessToken {
+    fn eq(&self, other: &Self) -> bool {
+        self.same_token(other)
+    }
+}
+
+impl Eq for AccessToken {}
+
+impl fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = f.debug_struct("AccessToken");
+        d.field("token", &"[redacted]");
+        if let Some(claims) = &self.inner.claims {
+            d.field("claims", claims);
+        }
+        if self.claims().exp.is_none() {
+            d.field("requested_expiry", &self.inner.requested_expiry);
+        }
+        d.finish()
+    }
+}
+
+fn unix_to_system_time(seconds: i64) -> Option<SystemTime> {
+    if seconds >= 0 {
+        UNIX_EPOCH.checked_add(Duration::from_secs(seconds.unsigned_abs()))
+    } else {
+        UNIX_EPOCH.checked_sub(Duration::from_secs(seconds.unsigned_abs()))
+    }
+}
+
+/// The longest token accepted, far above any JWT dStor issues.
+pub const MAX_TOKEN_LEN: usize = 16 * 1024;
+
+fn validate(token: &str) -> Result<(), TokenError> {
+    if token.is_empty() {
+        return Err(TokenError::Empty);
+    }
+    if token.len() > MAX_TOKEN_LEN {
+        return Err(TokenError::TooLong { len: token.len() });
+    }
+    for (index, c) in token.chars().enumerate() {
+        let problem = if c.is_whitespace() {
+            CharProblem::Whitespace
+        } else if c.is_control() {
+            CharProblem::Control
+        } else if !c.is_ascii() {
+            CharProblem::NonAscii
+        } else {
+            continue;
+        };
+        return Err(TokenError::InvalidCharacter {
+            position: index + 1,
+            problem,
+        });
+    }
+    Ok(())
+}
+
+/// Why a string cannot be an access token. Never contains the token.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// The token is empty.
+    #[error("the access token is empty")]
+    Empty,
+    /// The token is longer than [`MAX_TOKEN_LEN`].
+    #[error("the access token is {len} bytes long, more than the 16 KiB accepted")]
+    TooLong {
+        /// Its length in bytes.
+        len: usize,
+    },
+    /// The token has a character that cannot travel in an HTTP header.
+    #[error("the access token has {problem} at position {position}")]
+    InvalidCharacter {
+        /// The 1-based position of the first offending character.
+        position: usize,
+        /// What kind of character it is.
+        problem: CharProblem,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCS_TOKEN: &str = "eyJhbsomebiglongstring9.eyJkIjpmYWxzZSwibyI6ZmFsc2UsInMiOmZhbHNlLCJ0IjpudWxsLCJpYXQiOjE2MzI3ODg4MzcsImV4cCI6MTYzMjc5MjQzNywiYXVkIjoiZHN0b3IuY2xvdWQiLCJpc3MiOiJkc3Rvci5jbG91ZCIsInN1YiI6ImIyZTI3ODE3LTA0MzktNDViZC04YTNkLTVjNTk2MTg1YmQwNSJ9.PyKa8sILa7nyD-4eI4lA0xjFBPcncNZQL4_iclZ_Fs8";
+
+    #[test]
+    fn reads_the_docs_example() {
+        let token = AccessToken::new(DOCS_TOKEN).unwrap();
+        let claims = token.claims();
+        assert_eq!(claims.exp, Some(1_632_792_437));
+        assert_eq!(claims.iat, Some(1_632_788_837));
+        assert_eq!(claims.aud, vec!["dstor.cloud".to_owned()]);
+        assert_eq!(claims.iss.as_deref(), Some("dstor.cloud"));
+        assert_eq!(
+            token.subject(),
+            Some("b2e27817-0439-45bd-8a3d-5c596185bd05")
+        );
+        assert_eq!(token.issued_lifetime(), Some(Duration::from_secs(3600)));
+        assert_eq!(
+            token.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_632_792_437))
+        );
+    }
+
+    #[test]
+    fn a_token_that_is_not_a_jwt_takes_the_requested_expiry() {
+        let requested = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let token = AccessToken::with_requested_expiry("opaque-token", Some(requested)).unwrap();
+        assert!(!token.is_jwt());
+        assert_eq!(token.expires_at(), Some(requested));
+        assert_eq!(token.issued_lifetime(), None);
+        let unknown = AccessToken::new("opaque-token").unwrap();
+        assert_eq!(unknown.expires_at(), None);
+        assert_eq!(unknown.remaining_at(SystemTime::now()), None);
+    }
+
+    #[test]
+    fn the_exp_claim_wins_over_the_requested_expiry() {
+        let requested = UNIX_EPOCH + Duration::from_secs(2_000_000_000);
+        let token = AccessToken::with_requested_expiry(DOCS_TOKEN, Some(requested)).unwrap();
+        assert_eq!(
+            token.expires_at(),
+            Some(UNIX_EPOCH + Duration::from_secs(1_632_792_437))
+        );
+        assert_eq!(token.remaining_at(SystemTime::now()), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn debug_and_header_debug_hide_the_token() {
+        let token = AccessToken::new(DOCS_TOKEN).unwrap();
+        let debug = format!("{token:?}");
+        assert!(!debug.contains("PyKa8sILa7"), "{debug}");
+        assert!(debug.contains("1632792437"), "{debug}");
+        let header = token.authorization_header();
+        assert!(header.is_sensitive());
+        assert_eq!(header.to_str().unwrap(), format!("Bearer {DOCS_TOKEN}"));
+        assert!(!format!("{header:?}").contains("PyKa8sILa7"));
+    }
+
+    #[test]
+    fn refuses_tokens_that_cannot_be_a_header() {
+        assert_eq!(AccessToken::new("").unwrap_err(), TokenError::Empty);
+        assert!(matches!(
+            AccessToken::new("abc def").unwrap_err(),
+            TokenError::InvalidCharacter { position: 4, .. }
+        ));
+        assert!(matches!(
+            AccessToken::new("a".repeat(MAX_TOKEN_LEN + 1)).unwrap_err(),
+            TokenError::TooLong { .. }
+        ));
+    }
+
+    #[test]
+    fn clones_share_and_compare_by_token() {
+        let a = AccessToken::new("one").unwrap();
+        assert_eq!(a, a.clone());
+        assert_eq!(a, AccessToken::new("one").unwrap());
+        assert_ne!(a, AccessToken::new("two").unwrap());
+    }
+}
