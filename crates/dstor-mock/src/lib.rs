@@ -1,1 +1,194 @@
-//! placeholder
+//! A fake dStor token service on loopback, for tests, benchmarks and examples.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> std::io::Result<()> {
+//! use dstor_mock::{FakeDstor, Fault};
+//!
+//! let server = FakeDstor::start().await?;
+//! assert!(server.base_url().starts_with("http://127.0.0.1:"));
+//! assert_eq!(server.api_key().len(), 64);
+//!
+//! // The next token request fails with 503, the one after it succeeds.
+//! server.push_fault(Fault::Status(503));
+//! assert_eq!(server.request_count(), 0);
+//! server.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`FakeDstor`] serves `GET /v1/dev/temp-token` as dStor documents it:
+//!
+//! - a missing or unknown `api-key` header gets `401` with
+//!   `{"message":"invalid api key"}` (the key is never echoed);
+//! - `x-expiration` is a Unix timestamp in seconds, integer or fractional (as
+//!   browsers send it); one in the past, now, or unparseable gets `400` with a
+//!   JSON `message`; without it the token lives one year;
+//! - otherwise `200` with `{"access_token":"<jwt>"}`, an HS256 JWT signed with
+//!   the server's own random secret (check it with [`FakeDstor::verify_token`])
+//!   carrying the claims of dStor's example: `d`, `o`, `s`, `t`, `iat`, `exp`
+//!   (whole seconds), `aud` and `iss` (`dstor.cloud`) and a `sub` derived from
+//!   the key.
+//!
+//! A trailing slash on the path is tolerated. Other paths get `404`, other
+//! methods on the token path `405`. Every request is recorded
+//! ([`FakeDstor::requests`]) before the delay and any scripted [`Fault`] apply.
+//! Each connection is served on its own task, so a delay slows every request
+//! without serialising them.
+//!
+//! Dropping the [`FakeDstor`] (or [`FakeDstor::shutdown`]) stops the listener and
+//! every connection.
+
+#![deny(missing_docs)]
+
+mod body;
+mod builder;
+mod fault;
+mod jwt;
+mod record;
+mod server;
+mod service;
+mod state;
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use builder::FakeDstorBuilder;
+pub use fault::Fault;
+pub use record::RecordedRequest;
+
+use state::Shared;
+
+/// A running fake dStor server on a local port.
+///
+/// Dropping it stops the server: the listener closes and every connection
+/// (including hanging and endless answers) is aborted.
+pub struct FakeDstor {
+    addr: SocketAddr,
+    api_key: String,
+    shared: Arc<Shared>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl FakeDstor {
+    /// A builder, to choose keys, address, delay or token lifetime.
+    pub fn builder() -> FakeDstorBuilder {
+        FakeDstorBuilder::default()
+    }
+
+    /// Starts a server on `127.0.0.1` with one generated key
+    /// (same as `FakeDstor::builder().start()`).
+    ///
+    /// # Errors
+    ///
+    /// Fails if no local port can be bound.
+    pub async fn start() -> std::io::Result<FakeDstor> {
+        Self::builder().start().await
+    }
+
+    pub(crate) fn new(
+        addr: SocketAddr,
+        api_key: String,
+        shared: Arc<Shared>,
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<()>,
+    ) -> Self {
+        Self {
+            addr,
+            api_key,
+            shared,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// The base URL, `http://<ip>:<port>`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The first accepted API key (a generated one is 64 ASCII alphanumerics).
+    pub fn api_key(&self) -> &str {
+        &self.api_key
+    }
+
+    /// Every request received so far, on any path, in arrival order.
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// How many requests were received, on any path.
+    pub fn request_count(&self) -> usize {
+        self.shared.request_count()
+    }
+
+    /// How many `GET` requests were received on the token path.
+    pub fn token_request_count(&self) -> usize {
+        self.shared.token_request_count()
+    }
+
+    /// Waits this long before answering every later request (zero: no delay).
+    pub fn set_delay(&self, delay: Duration) {
+        self.shared.set_delay(delay);
+    }
+
+    /// Queues a fault: the next request to the token path that finds no older
+    /// fault queued is answered with it.
+    pub fn push_fault(&self, fault: Fault) {
+        self.shared.push_faults([fault]);
+    }
+
+    /// Queues several faults, answered in order.
+    pub fn push_faults(&self, faults: impl IntoIterator<Item = Fault>) {
+        self.shared.push_faults(faults);
+    }
+
+    /// The claims of `token` if and only if it is an HS256 JWT signed by this
+    /// server. Expiry is not checked.
+    pub fn verify_token(&self, token: &str) -> Option<serde_json::Value> {
+        jwt::verify(&self.shared.secret, token)
+    }
+
+    /// Stops the server and waits until the listener is closed and every
+    /// connection has ended.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for FakeDstor {
+    fn drop(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+impl fmt::Debug for FakeDstor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FakeDstor")
+            .field("addr", &self.addr)
+            .field("api_key", &format_args!("[redacted]"))
+            .field("keys", &self.shared.keys.len())
+            .field("delay", &self.shared.delay())
+            .field("pending_faults", &self.shared.pending_faults())
+            .field("request_count", &self.shared.request_count())
+            .finish_non_exhaustive()
+    }
+}

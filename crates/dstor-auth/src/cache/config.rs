@@ -1,0 +1,240 @@
+//! When a cached token is refreshed.
+
+use std::time::{Duration, SystemTime};
+
+use dstor_types::AccessToken;
+use tokio::time::Instant;
+
+/// When a [`crate::CachedTokenProvider`] refreshes, and how it backs off.
+///
+/// A token's life, measured from when its request was sent, falls into four windows:
+///
+/// | window | from | callers |
+/// |---|---|---|
+/// | fresh | fetch | served from the cache |
+/// | refresh-ahead | `refresh_ahead` of the lifetime, less up to `jitter` of it | served; one background refresh starts |
+/// | must-refresh | expiry less `clamp(must_refresh · lifetime, must_refresh_min, must_refresh_max)`, at most half the lifetime | wait for the one refresh in flight; if it fails, served the still-valid token |
+/// | expired | expiry | never served |
+///
+/// The jitter keeps a fleet of processes started together from refreshing in lockstep.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct CacheConfig {
+    /// The fraction of the lifetime after which a background refresh starts (default 0.75).
+    pub refresh_ahead: f64,
+    /// The largest fraction of the lifetime drawn at random and taken off `refresh_ahead`
+    /// (default 0.05; 0 disables jitter).
+    pub jitter: f64,
+    /// The fraction of the lifetime before expiry in which callers wait for a refresh
+    /// (default 0.10)...
+    pub must_refresh: f64,
+    /// ...but at least this long (default 5 s)...
+    pub must_refresh_min: Duration,
+    /// ...and at most this long (default 5 min). Never more than half the lifetime.
+    pub must_refresh_max: Duration,
+    /// The lifetime assumed for a token whose expiry is unknown (default 5 min).
+    pub default_lifetime: Duration,
+    /// The least time between the starts of two upstream requests (default 1 s), which
+    /// bounds the requests made for tokens that live only a moment.
+    pub min_fetch_interval: Duration,
+    /// The least time between two forced refreshes by [`crate::CachedTokenProvider::invalidate`]
+    /// or [`crate::CachedTokenProvider::force_refresh`] (default 5 s).
+    pub min_forced_interval: Duration,
+    /// The scale of the backoff after a failed refresh (default 1 s), doubled per
+    /// consecutive failure, with full jitter...
+    pub retry_backoff: Duration,
+    /// ...up to this (default 60 s).
+    pub max_retry_backoff: Duration,
+    /// How long a permanent error (400, 401, 403) is kept and handed out before it is
+    /// asked again, plus up to half of it at random (default 5 s).
+    pub permanent_error_ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            refresh_ahead: 0.75,
+            jitter: 0.05,
+            must_refresh: 0.10,
+            must_refresh_min: Duration::from_secs(5),
+            must_refresh_max: Duration::from_secs(300),
+            default_lifetime: Duration::from_secs(300),
+            min_fetch_interval: Duration::from_secs(1),
+            min_forced_interval: Duration::from_secs(5),
+            retry_backoff: Duration::from_secs(1),
+            max_retry_backoff: Duration::from_secs(60),
+            permanent_error_ttl: Duration::from_secs(5),
+        }
+    }
+}
+
+impl CacheConfig {
+    /// Sets when the background refresh starts, as a fraction of the lifetime, and the
+    /// largest random fraction taken off it. Both are clamped to `0..=1`.
+    #[must_use]
+    pub fn with_refresh_ahead(mut self, fraction: f64, jitter: f64) -> Self {
+        self.refresh_ahead = clamp_fraction(fraction);
+        self.jitter = clamp_fraction(jitter);
+        self
+    }
+
+    /// Sets the must-refresh window: a fraction of the lifetime, clamped to `min..=max`.
+    #[must_use]
+    pub fn with_must_refresh(mut self, fraction: f64, min: Duration, max: Duration) -> Self {
+        self.must_refresh = clamp_fraction(fraction);
+        self.must_refresh_min = min;
+        self.must_refresh_max = max.max(min);
+        self
+    }
+
+    /// Sets the lifetime assumed for a token whose expiry is unknown.
+    #[must_use]
+    pub fn with_default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// Sets the least time between the starts of two upstream requests, and between two
+    /// forced refreshes.
+    #[must_use]
+    pub fn with_min_intervals(mut self, fetch: Duration, forced: Duration) -> Self {
+        self.min_fetch_interval = fetch;
+        self.min_forced_interval = forced;
+        self
+    }
+
+    /// Sets the backoff after failed refreshes, and how long a permanent error is kept.
+    #[must_use]
+    pub fn with_failure_backoff(
+        mut self,
+        base: Duration,
+        max: Duration,
+        permanent: Duration,
+    ) -> Self {
+        self.retry_backoff = base;
+        self.max_retry_backoff = max.max(base);
+        self.permanent_error_ttl = permanent;
+        self
+    }
+
+    /// How long `token` is trusted, from the moment its request was sent (`sent_wall` by the
+    /// wall clock): the shorter of `exp − iat` and `exp` by the local clock. A local clock
+    /// that runs behind the server's would make `exp` alone look later than it is; one that
+    /// runs ahead only makes the refresh earlier; and a token whose `exp` has passed is
+    /// expired, whatever `iat` says. Without `exp`, the requested expiry; without either,
+    /// `default_lifetime`.
+    pub(crate) fn lifetime(&self, token: &AccessToken, sent_wall: SystemTime) -> Duration {
+        let by_wall = token.remaining_at(sent_wall);
+        match (token.issued_lifetime(), by_wall) {
+            (Some(issued), Some(by_wall)) => issued.min(by_wall),
+            (None, Some(by_wall)) => by_wall,
+            (_, None) => self.default_lifetime,
+        }
+    }
+
+    /// The windows of a token that lives `lifetime` from `sent_at`.
+    pub(crate) fn schedule(&self, sent_at: Instant, lifetime: Duration) -> Schedule {
+        let must_window = lifetime
+            .mul_f64(self.must_refresh)
+            .clamp(self.must_refresh_min, self.must_refresh_max)
+            .min(lifetime / 2);
+        let ahead = lifetime
+            .mul_f64(self.refresh_ahead)
+            .saturating_sub(lifetime.mul_f64(self.jitter * fastrand::f64()));
+        let expires_at = sent_at + lifetime;
+        let must_refresh_at = expires_at - must_window;
+        Schedule {
+            refresh_at: (sent_at + ahead).min(must_refresh_at),
+            must_refresh_at,
+            expires_at,
+        }
+    }
+}
+
+/// When a cached token moves from one window to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Schedule {
+    pub(crate) refresh_at: Instant,
+    pub(crate) must_refresh_at: Instant,
+    pub(crate) expires_at: Instant,
+}
+
+fn clamp_fraction(f: f64) -> f64 {
+    if f.is_nan() { 0.0 } else { f.clamp(0.0, 1.0) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR: Duration = Duration::from_secs(3600);
+
+    #[test]
+    fn an_hour_token_refreshes_at_about_three_quarters() {
+        let config = CacheConfig::default();
+        let t0 = Instant::now();
+        for _ in 0..100 {
+            let s = config.schedule(t0, HOUR);
+            assert_eq!(s.expires_at, t0 + HOUR);
+            assert_eq!(s.must_refresh_at, t0 + HOUR - Duration::from_secs(300));
+            assert!(s.refresh_at <= t0 + Duration::from_secs(2700));
+            assert!(s.refresh_at >= t0 + Duration::from_secs(2700 - 180));
+        }
+    }
+
+    #[test]
+    fn jitter_spreads_refreshes() {
+        let config = CacheConfig::default();
+        let t0 = Instant::now();
+        let starts: std::collections::HashSet<_> = (0..20)
+            .map(|_| config.schedule(t0, HOUR).refresh_at)
+            .collect();
+        assert!(starts.len() > 1);
+        let none = config.with_refresh_ahead(0.75, 0.0);
+        assert_eq!(
+            none.schedule(t0, HOUR).refresh_at,
+            t0 + Duration::from_secs(2700)
+        );
+    }
+
+    #[test]
+    fn short_lifetimes_keep_the_windows_in_order() {
+        let config = CacheConfig::default();
+        let t0 = Instant::now();
+        for lifetime in [
+            Duration::ZERO,
+            Duration::from_secs(1),
+            Duration::from_secs(8),
+        ] {
+            let s = config.schedule(t0, lifetime);
+            assert!(s.refresh_at <= s.must_refresh_at && s.must_refresh_at <= s.expires_at);
+            assert!(s.must_refresh_at >= t0 + lifetime / 2);
+        }
+        let s = config.schedule(t0, Duration::from_secs(30));
+        assert_eq!(s.must_refresh_at, t0 + Duration::from_secs(25));
+    }
+
+    #[test]
+    fn lifetime_resists_a_slow_clock_and_never_revives_an_expired_token() {
+        use base64::Engine as _;
+        let jwt = |iat: u64, exp: u64| {
+            let payload = format!(r#"{{"iat":{iat},"exp":{exp}}}"#);
+            let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
+            AccessToken::new(format!("e30.{payload}.sig")).unwrap()
+        };
+        let config = CacheConfig::default();
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        // Local clock an hour behind the server: exp − iat still gives one hour.
+        let ahead = jwt(1_003_600, 1_007_200);
+        assert_eq!(config.lifetime(&ahead, now), HOUR);
+        // Local clock ten minutes ahead: refresh ten minutes early.
+        let behind = jwt(1_000_000 - 600, 1_000_000 + 3000);
+        assert_eq!(config.lifetime(&behind, now), Duration::from_secs(3000));
+        // A token whose exp has passed is expired, whatever exp − iat says.
+        let stale = jwt(1_000_000 - 90_000, 1_000_000 - 86_400);
+        assert_eq!(config.lifetime(&stale, now), Duration::ZERO);
+        // No expiry at all: the default.
+        let opaque = AccessToken::new("opaque").unwrap();
+        assert_eq!(config.lifetime(&opaque, now), config.default_lifetime);
+    }
+}

@@ -1,0 +1,316 @@
+//! The state behind a cache: the current token, and the one request in flight.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, SystemTime};
+
+use arc_swap::ArcSwapOption;
+use dstor_types::AccessToken;
+use futures_util::future::{BoxFuture, FutureExt as _, Shared as SharedFuture};
+use tokio::runtime::Handle;
+use tokio::task::AbortHandle;
+use tokio::time::Instant;
+use tracing::Instrument as _;
+
+use super::config::{CacheConfig, Schedule};
+use super::status::{CacheStatus, TokenWindow};
+use crate::retry::full_jitter;
+use crate::{AuthError, TokenProvider};
+
+pub(super) type FlightFuture = SharedFuture<BoxFuture<'static, Result<AccessToken, AuthError>>>;
+
+/// What a cache shares with its refresh tasks.
+pub(super) struct Shared<P> {
+    pub(super) provider: P,
+    pub(super) config: CacheConfig,
+    /// The token callers are served, read without a lock.
+    pub(super) current: ArcSwapOption<Entry>,
+    /// Whether a request is in flight: lets readers in the refresh-ahead window skip the
+    /// lock while one runs.
+    in_flight: AtomicBool,
+    state: Mutex<State>,
+    pub(super) fetches: AtomicU64,
+    failures: AtomicU64,
+}
+
+pub(super) struct Entry {
+    pub(super) token: AccessToken,
+    pub(super) schedule: Schedule,
+}
+
+/// Everything behind the lock, which is never held across an await.
+#[derive(Default)]
+struct State {
+    flight: Option<Flight>,
+    flights_started: u64,
+    last_error: Option<AuthError>,
+    /// No new request before this, after a failure.
+    retry_at: Option<Instant>,
+    consecutive_failures: u32,
+    last_fetch_at: Option<Instant>,
+    last_forced_at: Option<Instant>,
+}
+
+struct Flight {
+    id: u64,
+    future: FlightFuture,
+    abort: Option<AbortHandle>,
+}
+
+impl<P: TokenProvider + 'static> Shared<P> {
+    pub(super) fn new(provider: P, config: CacheConfig) -> Self {
+        Self {
+            provider,
+            config,
+            current: ArcSwapOption::empty(),
+            in_flight: AtomicBool::new(false),
+            state: Mutex::new(State::default()),
+            fetches: AtomicU64::new(0),
+            failures: AtomicU64::new(0),
+        }
+    }
+
+    /// Starts one background refresh, unless one runs or the last failure's backoff has
+    /// not passed. Never blocks: if the lock is busy, whoever holds it is seeing to it.
+    pub(super) fn refresh_in_background(this: &Arc<Self>, now: Instant) {
+        if this.in_flight.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(mut state) = this.state.try_lock() else {
+            return;
+        };
+        if state.flight.is_some() || state.retry_at.is_some_and(|t| now < t) {
+            return;
+        }
+        drop(Self::start_flight(this, &mut state, now, "ahead"));
+    }
+
+    /// The slow path: no token, or one in the must-refresh window or expired.
+    pub(super) async fn wait_for_token(this: &Arc<Self>) -> Result<AccessToken, AuthError> {
+        let flight = {
+            let mut state = this.lock();
+            let now = Instant::now();
+            let current = this.current.load_full();
+            let valid = current.as_ref().filter(|e| now < e.schedule.expires_at);
+            if let Some(entry) = valid.filter(|e| now < e.schedule.must_refresh_at) {
+                // Refreshed while this caller waited for the lock.
+                return Ok(entry.token.clone());
+            }
+            if let Some(flight) = &state.flight {
+                flight.future.clone()
+            } else if state.retry_at.is_some_and(|t| now < t) {
+                // Backing off after a failure: serve what is still valid, else the error.
+                match (valid, &state.last_error) {
+                    (Some(entry), _) => return Ok(entry.token.clone()),
+                    (None, Some(error)) => return Err(error.clone()),
+                    (None, None) => Self::start_flight(this, &mut state, now, "expired"),
+                }
+            } else {
+                let reason = if current.is_some() { "due" } else { "empty" };
+                Self::start_flight(this, &mut state, now, reason)
+            }
+        };
+        match flight.await {
+            Ok(token) => Ok(token),
+            // A failed refresh never takes away a token that is still valid.
+            Err(error) => this.valid_now().ok_or(error),
+        }
+    }
+
+    /// Starts a forced refresh, or joins the one in flight; `None` when rate-limited.
+    pub(super) fn start_forced(this: &Arc<Self>) -> Option<FlightFuture> {
+        let mut state = this.lock();
+        let now = Instant::now();
+        if let Some(flight) = &state.flight {
+            return Some(flight.future.clone());
+        }
+        if this.forced_too_soon(&state, now) {
+            return None;
+        }
+        state.last_forced_at = Some(now);
+        Some(Self::start_flight(this, &mut state, now, "forced"))
+    }
+
+    pub(super) fn invalidate(&self, token: &AccessToken) -> bool {
+        let current = self.current.load_full();
+        if !current.as_ref().is_some_and(|e| e.token.same_token(token)) {
+            return false;
+        }
+        let mut state = self.lock();
+        let now = Instant::now();
+        if self.forced_too_soon(&state, now) {
+            return false;
+        }
+        let previous = self.current.compare_and_swap(&current, None);
+        let dropped = match (&*previous, &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if dropped {
+            state.last_forced_at = Some(now);
+            state.retry_at = None;
+            tracing::debug!("cached token invalidated");
+        }
+        dropped
+    }
+
+    fn forced_too_soon(&self, state: &State, now: Instant) -> bool {
+        state
+            .last_forced_at
+            .is_some_and(|t| now < t + self.config.min_forced_interval)
+    }
+
+    /// Starts the one request, on its own task when there is a runtime to spawn on.
+    fn start_flight(
+        this: &Arc<Self>,
+        state: &mut State,
+        now: Instant,
+        reason: &'static str,
+    ) -> FlightFuture {
+        let not_before = state
+            .last_fetch_at
+            .map(|t| t + this.config.min_fetch_interval)
+            .filter(|t| now < *t);
+        state.last_fetch_at = Some(not_before.unwrap_or(now));
+        state.flights_started += 1;
+        let id = state.flights_started;
+        let shared = Arc::clone(this);
+        let span = tracing::debug_span!("dstor.refresh", reason, flight = id);
+        let runtime = Handle::try_current().ok();
+        let timer = runtime.is_some();
+        let work = async move {
+            if let Some(at) = not_before.filter(|_| timer) {
+                tokio::time::sleep_until(at).await;
+            }
+            shared.fetch(id).await
+        }
+        .instrument(span);
+        let (future, abort) = match runtime {
+            Some(runtime) => {
+                let task = runtime.spawn(work);
+                let abort = task.abort_handle();
+                let joined = async move { task.await.unwrap_or(Err(AuthError::Cancelled)) };
+                (joined.boxed().shared(), Some(abort))
+            }
+            // Without a runtime the callers drive the request; the clone kept here keeps
+            // its progress when they give up.
+            None => (work.boxed().shared(), None),
+        };
+        state.flight = Some(Flight {
+            id,
+            future: future.clone(),
+            abort,
+        });
+        this.in_flight.store(true, Ordering::Release);
+        future
+    }
+
+    /// The request itself: ask the provider, cache what it gives, note how it went.
+    async fn fetch(self: Arc<Self>, id: u64) -> Result<AccessToken, AuthError> {
+        let sent_at = Instant::now();
+        let sent_wall = SystemTime::now();
+        self.fetches.fetch_add(1, Ordering::Relaxed);
+        let result = self.provider.token().await;
+        let now = Instant::now();
+        let result = result.and_then(|token| {
+            let lifetime = self.config.lifetime(&token, sent_wall);
+            let schedule = self.config.schedule(sent_at, lifetime);
+            if schedule.expires_at <= now {
+                return Err(AuthError::ExpiredToken);
+            }
+            tracing::debug!(lifetime_s = lifetime.as_secs(), "token cached");
+            self.current.store(Some(Arc::new(Entry {
+                token: token.clone(),
+                schedule,
+            })));
+            Ok(token)
+        });
+        let mut state = self.lock();
+        if state.flight.as_ref().is_some_and(|f| f.id == id) {
+            state.flight = None;
+            self.in_flight.store(false, Ordering::Release);
+        }
+        match &result {
+            Ok(_) => {
+                state.consecutive_failures = 0;
+                state.last_error = None;
+                state.retry_at = None;
+            }
+            Err(error) => {
+                self.failures.fetch_add(1, Ordering::Relaxed);
+                state.consecutive_failures = state.consecutive_failures.saturating_add(1);
+                let wait = self.failure_backoff(error, state.consecutive_failures);
+                state.retry_at = Some(now + wait);
+                state.last_error = Some(error.clone());
+                tracing::debug!(error = %error, backoff_ms = wait.as_millis() as u64, "refresh failed");
+            }
+        }
+        result
+    }
+
+    /// How long to leave the upstream alone after a failure.
+    fn failure_backoff(&self, error: &AuthError, failures: u32) -> Duration {
+        let c = &self.config;
+        let wait = if error.is_permanent() {
+            c.permanent_error_ttl.mul_f64(1.0 + 0.5 * fastrand::f64())
+        } else {
+            full_jitter(c.retry_backoff, c.max_retry_backoff, failures)
+        };
+        let asked = error.retry_after().unwrap_or_default();
+        wait.max(asked.min(c.max_retry_backoff))
+    }
+
+    fn valid_now(&self) -> Option<AccessToken> {
+        let now = Instant::now();
+        self.current
+            .load()
+            .as_deref()
+            .filter(|e| now < e.schedule.expires_at)
+            .map(|e| e.token.clone())
+    }
+
+    pub(super) fn status(&self) -> CacheStatus {
+        let now = Instant::now();
+        let current = self.current.load_full();
+        let (window, expires_in) = match current.as_deref() {
+            None => (TokenWindow::Empty, None),
+            Some(e) => {
+                let s = e.schedule;
+                let window = if now >= s.expires_at {
+                    TokenWindow::Expired
+                } else if now >= s.must_refresh_at {
+                    TokenWindow::MustRefresh
+                } else if now >= s.refresh_at {
+                    TokenWindow::RefreshAhead
+                } else {
+                    TokenWindow::Fresh
+                };
+                let left = s.expires_at.checked_duration_since(now);
+                (window, left.filter(|d| !d.is_zero()))
+            }
+        };
+        let state = self.lock();
+        CacheStatus {
+            window,
+            expires_in,
+            fetches: self.fetches.load(Ordering::Relaxed),
+            failures: self.failures.load(Ordering::Relaxed),
+            last_error: state.last_error.clone(),
+            refreshing: state.flight.is_some(),
+        }
+    }
+}
+
+impl<P> Shared<P> {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stops the request in flight, if any, and breaks the cycle its future holds.
+    pub(super) fn stop(&self) {
+        let flight = self.lock().flight.take();
+        if let Some(abort) = flight.and_then(|f| f.abort) {
+            abort.abort();
+        }
+    }
+}

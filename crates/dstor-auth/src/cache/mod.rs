@@ -1,0 +1,164 @@
+//! Caching tokens: lock-free reads, one upstream request, refresh ahead of expiry.
+
+mod config;
+mod flight;
+mod status;
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use async_trait::async_trait;
+use dstor_types::AccessToken;
+use tokio::time::Instant;
+
+pub use config::CacheConfig;
+use flight::Shared;
+pub use status::{CacheStatus, TokenWindow};
+
+use crate::{AuthError, TokenProvider};
+
+/// A [`TokenProvider`] that caches the tokens of another and refreshes them ahead of
+/// expiry.
+///
+/// - **Reads take no lock.** A valid cached token is read through an
+///   [`arc_swap::ArcSwapOption`] and handed out as a cheap clone; the call never waits.
+/// - **One upstream request at a time**, however many callers: they share its result.
+/// - **Refresh off the request path.** In the refresh-ahead window callers are served and
+///   one background refresh starts; only in the short must-refresh window before expiry
+///   do callers wait for it. See [`CacheConfig`] for the windows and their jitter.
+/// - **Failures hurt no one who has a token.** A failed refresh leaves a still-valid token
+///   in place and is retried with backoff; only callers with no valid token see the error.
+///   A permanent error (400, 401, 403) is kept for a few seconds, not retried in a loop.
+/// - **Cancellation-safe.** The refresh runs on its own task, on the runtime of the caller
+///   that started it; a caller that gives up neither cancels nor poisons it. Dropping the
+///   provider stops it: nothing outlives the provider.
+///
+/// Construction needs no runtime; calls must run inside a Tokio runtime.
+///
+/// ```
+/// use dstor_auth::{CachedTokenProvider, StaticTokenProvider};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let cache = CachedTokenProvider::new(StaticTokenProvider::new("opaque").unwrap());
+/// assert!(cache.try_cached().is_none());
+/// let token = cache.token().await.unwrap();
+/// assert_eq!(cache.try_cached(), Some(token));
+/// assert_eq!(cache.status().fetches, 1);
+/// # });
+/// ```
+pub struct CachedTokenProvider<P> {
+    shared: Arc<Shared<P>>,
+}
+
+impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
+    /// Caches the tokens of `provider` with the default [`CacheConfig`].
+    pub fn new(provider: P) -> Self {
+        Self::with_config(provider, CacheConfig::default())
+    }
+
+    /// Caches the tokens of `provider` with `config`.
+    pub fn with_config(provider: P, config: CacheConfig) -> Self {
+        Self {
+            shared: Arc::new(Shared::new(provider, config)),
+        }
+    }
+
+    /// A valid token: the cached one when it is fresh (no lock, no wait), else the result
+    /// of the one refresh in flight.
+    ///
+    /// # Errors
+    ///
+    /// The refresh's [`AuthError`], only when no valid token is cached.
+    pub async fn token(&self) -> Result<AccessToken, AuthError> {
+        let now = Instant::now();
+        if let Some(entry) = self.shared.current.load().as_deref() {
+            if now < entry.schedule.refresh_at {
+                return Ok(entry.token.clone());
+            }
+            if now < entry.schedule.must_refresh_at {
+                Shared::refresh_in_background(&self.shared, now);
+                return Ok(entry.token.clone());
+            }
+        }
+        Shared::wait_for_token(&self.shared).await
+    }
+
+    /// The cached token, if one is valid now. Never waits, never starts a refresh.
+    pub fn try_cached(&self) -> Option<AccessToken> {
+        let now = Instant::now();
+        self.shared
+            .current
+            .load()
+            .as_deref()
+            .filter(|entry| now < entry.schedule.expires_at)
+            .map(|entry| entry.token.clone())
+    }
+
+    /// Drops the cached token if it is still `token` (say, after the API answered 401 to a
+    /// request that carried it), so that the next call fetches a new one. A newer token is
+    /// never dropped for an old one's rejection, and forced refreshes are rate-limited by
+    /// [`CacheConfig::min_forced_interval`]. Returns whether the token was dropped.
+    pub fn invalidate(&self, token: &AccessToken) -> bool {
+        self.shared.invalidate(token)
+    }
+
+    /// Fetches a new token now, ignoring the cached one, or joins the fetch in flight. Within
+    /// [`CacheConfig::min_forced_interval`] of the last forced refresh this is
+    /// [`CachedTokenProvider::token`].
+    ///
+    /// # Errors
+    ///
+    /// The fetch's [`AuthError`]; the cached token, if still valid, stays in place.
+    pub async fn force_refresh(&self) -> Result<AccessToken, AuthError> {
+        match Shared::start_forced(&self.shared) {
+            Some(flight) => flight.await,
+            None => self.token().await,
+        }
+    }
+
+    /// A snapshot of the cache: its window, expiry, counters and last error.
+    pub fn status(&self) -> CacheStatus {
+        self.shared.status()
+    }
+
+    /// The provider whose tokens are cached.
+    pub fn inner(&self) -> &P {
+        &self.shared.provider
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &CacheConfig {
+        &self.shared.config
+    }
+}
+
+#[async_trait]
+impl<P: TokenProvider + 'static> TokenProvider for CachedTokenProvider<P> {
+    async fn token(&self) -> Result<AccessToken, AuthError> {
+        CachedTokenProvider::token(self).await
+    }
+
+    fn invalidate(&self, token: &AccessToken) {
+        CachedTokenProvider::invalidate(self, token);
+    }
+}
+
+impl<P> Drop for CachedTokenProvider<P> {
+    fn drop(&mut self) {
+        self.shared.stop();
+    }
+}
+
+impl<P: fmt::Debug> fmt::Debug for CachedTokenProvider<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CachedTokenProvider")
+            .field("provider", &self.shared.provider)
+            .field("fetches", &self.shared.fetches.load(Ordering::Relaxed))
+            .field("cached", &self.shared.current.load().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests;

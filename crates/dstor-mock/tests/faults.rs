@@ -1,0 +1,214 @@
+//! Scripted faults, delays and shutdown.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{raw, token};
+use dstor_mock::{FakeDstor, Fault};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[tokio::test]
+async fn faults_are_consumed_in_order() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_faults([Fault::Status(503), Fault::Status(503)]);
+    let key = [("api-key", server.api_key())];
+    for expected in [503, 503, 200, 200] {
+        let reply = token(server.addr(), &key).await;
+        assert_eq!(reply.status, expected);
+        if expected == 503 {
+            assert_eq!(
+                reply.json(),
+                serde_json::json!({"message": "Service Unavailable"})
+            );
+        }
+    }
+    assert_eq!(server.token_request_count(), 4);
+}
+
+#[tokio::test]
+async fn other_paths_do_not_consume_faults() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::Status(500));
+    assert_eq!(
+        common::request(server.addr(), "GET", "/", &[]).await.status,
+        404
+    );
+    assert_eq!(token(server.addr(), &[]).await.status, 500);
+}
+
+#[tokio::test]
+async fn retry_after_and_redirect_headers() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::StatusRetryAfter(429, "7".into()));
+    server.push_fault(Fault::Redirect {
+        status: 307,
+        location: "http://elsewhere.invalid/v1/dev/temp-token".into(),
+    });
+    let reply = token(server.addr(), &[]).await;
+    assert_eq!(reply.status, 429);
+    assert_eq!(reply.header("retry-after"), Some("7"));
+    let reply = token(server.addr(), &[]).await;
+    assert_eq!(reply.status, 307);
+    assert_eq!(
+        reply.header("location"),
+        Some("http://elsewhere.invalid/v1/dev/temp-token")
+    );
+}
+
+#[tokio::test]
+async fn arbitrary_body() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::Body {
+        status: 200,
+        content_type: "application/json".into(),
+        body: r#"{"access_token": 12"#.into(),
+    });
+    let reply = token(server.addr(), &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), r#"{"access_token": 12"#);
+}
+
+#[tokio::test]
+async fn drop_connection_sends_nothing() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::DropConnection);
+    // An empty read or a reset by the peer: either way, no response.
+    if let Ok(received) = raw(server.addr(), "GET", "/v1/dev/temp-token", &[]).await {
+        assert!(received.is_empty(), "{received:?}");
+    }
+    assert_eq!(token(server.addr(), &[]).await.status, 401);
+}
+
+#[tokio::test]
+async fn oversize_body_has_exactly_n_bytes() {
+    let server = FakeDstor::start().await.unwrap();
+    let len = 10 * 1024 * 1024 + 3;
+    server.push_fault(Fault::OversizeBody { bytes: len });
+    let reply = token(server.addr(), &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body.len() as u64, len);
+    assert_eq!(
+        reply.header("content-length"),
+        Some(len.to_string().as_str())
+    );
+    assert!(reply.body.starts_with(br#"{"access_token":""#));
+}
+
+#[tokio::test]
+async fn endless_body_keeps_streaming() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::EndlessBody);
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /v1/dev/temp-token HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut total = 0;
+    let mut buf = vec![0; 64 * 1024];
+    while total < 1024 * 1024 {
+        let n = stream.read(&mut buf).await.unwrap();
+        assert!(n > 0, "the body ended");
+        total += n;
+    }
+    // Dropping the server stops the stream.
+    drop(server);
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the connection outlived the server");
+}
+
+#[tokio::test]
+async fn hang_never_answers_and_shutdown_ends_it() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::Hang);
+    let addr = server.addr();
+    let client = tokio::spawn(async move { raw(addr, "GET", "/v1/dev/temp-token", &[]).await });
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!client.is_finished());
+    assert_eq!(server.token_request_count(), 1);
+    server.shutdown().await;
+    let received = tokio::time::timeout(Duration::from_secs(5), client)
+        .await
+        .expect("the hanging connection was closed")
+        .unwrap();
+    if let Ok(received) = received {
+        assert!(received.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn shutdown_frees_the_port() {
+    let server = FakeDstor::start().await.unwrap();
+    let addr = server.addr();
+    assert_eq!(token(addr, &[]).await.status, 401);
+    server.shutdown().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+    // And it can be bound again.
+    let again = FakeDstor::builder().bind(addr).start().await.unwrap();
+    assert_eq!(again.addr(), addr);
+}
+
+#[tokio::test]
+async fn drop_frees_the_port() {
+    let server = FakeDstor::start().await.unwrap();
+    let addr = server.addr();
+    drop(server);
+    let mut refused = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            refused = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(refused);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delay_applies_to_many_connections_concurrently() {
+    let server = FakeDstor::builder()
+        .delay(Duration::from_millis(20))
+        .start()
+        .await
+        .unwrap();
+    let addr = server.addr();
+    let started = Instant::now();
+    let clients: Vec<_> = (0..1000)
+        .map(|_| tokio::spawn(async move { raw(addr, "GET", "/", &[]).await }))
+        .collect();
+    for client in clients {
+        let received = client.await.unwrap().unwrap();
+        assert!(received.starts_with(b"HTTP/1.1 404"));
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+    assert_eq!(server.request_count(), 1000);
+
+    server.set_delay(Duration::ZERO);
+    let started = Instant::now();
+    raw(addr, "GET", "/", &[]).await.unwrap();
+    assert!(started.elapsed() < Duration::from_millis(500));
+}
+
+#[tokio::test]
+async fn keep_alive_serves_several_requests_on_one_connection() {
+    let server = FakeDstor::start().await.unwrap();
+    let mut stream = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    stream
+        .write_all(b"GET /a HTTP/1.1\r\nhost: x\r\n\r\nGET /b HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut received = Vec::new();
+    stream.read_to_end(&mut received).await.unwrap();
+    let text = String::from_utf8_lossy(&received);
+    assert_eq!(text.matches("HTTP/1.1 404").count(), 2, "{text}");
+    assert_eq!(server.request_count(), 2);
+}
