@@ -31,7 +31,7 @@
 //!   refresh ahead of expiry, a still-valid token never replaced by an error.
 //! - [`StaticTokenProvider`] and [`FnTokenProvider`]: a fixed token, or your own source.
 //!
-//! The `test-util` feature adds [`fake`]: scripted providers and transports for tests.
+//! The `test-util` feature adds the `fake` module: scripted providers and transports for tests.
 #![deny(missing_docs)]
 
 mod cache;
@@ -41,7 +41,7 @@ mod provider;
 mod retry;
 mod transport;
 
-#[cfg(feature = "test-util")]
+#[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};

@@ -1,1 +1,78 @@
-//! placeholder
+//! The reqwest transport for dStor access tokens, and a ready-made client.
+//!
+//! ```
+//! use dstor_http::{ApiKey, DstorClient};
+//! use dstor_mock::FakeDstor;
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // A fake dStor on 127.0.0.1; against the real service, use
+//! // `.environment(Environment::Testnet)`, or `DstorClient::from_env()` to read
+//! // DSTOR_API_KEY, DSTOR_ENV and DSTOR_ENDPOINT.
+//! let server = FakeDstor::start().await?;
+//! let client = DstorClient::builder()
+//!     .endpoint(server.base_url())
+//!     .api_key(ApiKey::new(server.api_key())?)
+//!     .build()?;
+//!
+//! let token = client.token().await?;
+//! let header = token.authorization_header(); // `Authorization: Bearer …`, marked sensitive
+//! assert!(header.is_sensitive());
+//!
+//! client.token().await?; // served from the cache
+//! assert_eq!(server.token_request_count(), 1);
+//! assert_eq!(client.tokens().status().fetches, 1);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! [`DstorClient`] trades the API key for a temporary access token at
+//! `GET /v1/dev/temp-token`, caches it and refreshes it ahead of expiry; cloning it is
+//! cheap and every clone shares the cache. Its token stack is [`DstorTokenProvider`]:
+//! `dstor-auth`'s [`ApiKeyProvider`](dstor_auth::ApiKeyProvider) over
+//! [`ReqwestTransport`], retried by [`RetryingProvider`](dstor_auth::RetryingProvider)
+//! and cached by [`CachedTokenProvider`](dstor_auth::CachedTokenProvider).
+//!
+//! # Keeping the API key safe
+//!
+//! - The HTTP client is always one this crate configures: redirects are never followed (a
+//!   3xx is an error, since reqwest would forward the `api-key` header to the new host), no
+//!   `Referer` is sent, and connection logging is never enabled.
+//! - Plain `http` is refused at [`DstorClientBuilder::build`] unless the host is loopback
+//!   (`127.0.0.0/8`, `::1`, `localhost`), so the key never travels in clear text.
+//! - No proxy is used unless one is set with [`DstorClientBuilder::proxy`].
+//! - The key, tokens and proxy URL appear in no `Debug`, `Display` or error; reqwest errors
+//!   are stripped of their URL.
+//!
+//! # Limits
+//!
+//! 10 s to connect, 30 s per request (the body included), 64 KiB of response body: a
+//! larger, or endless, body is abandoned as soon as it passes the limit. All three are
+//! settable on the builder.
+//!
+//! # TLS
+//!
+//! TLS is rustls with the aws-lc-rs crypto provider (reqwest's `rustls` feature). No roots
+//! are bundled: certificates are checked by `rustls-platform-verifier` against the trust
+//! store of the operating system. On Linux and other Unix systems it loads the system's
+//! certificates through `rustls-native-certs` (which honours `SSL_CERT_FILE` and
+//! `SSL_CERT_DIR`); on macOS and Windows it asks the platform's own verifier. A container
+//! image without CA certificates (install `ca-certificates`) cannot reach dStor.
+#![deny(missing_docs)]
+
+mod builder;
+mod client;
+mod error;
+mod transport;
+
+pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT};
+pub use client::{DstorClient, DstorTokenProvider};
+pub use error::{ConfigError, EnvVarError};
+pub use transport::{
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, ReqwestTransport,
+};
+
+pub use dstor_auth::{
+    AuthError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
+};
+pub use dstor_types::{AccessToken, ApiKey, Environment};

@@ -77,7 +77,7 @@ impl FromStr for Environment {
             "production" | "prod" => Ok(Self::Production),
             _ if s.contains("://") => BaseUrl::parse(s).map(Self::Custom),
             _ => Err(EndpointError::UnknownEnvironment {
-                value: truncate(s, 40),
+                value: echo_safely(s),
             }),
         }
     }
@@ -205,37 +205,50 @@ impl FromStr for BaseUrl {
 pub enum EndpointError {
     /// Neither a known environment name nor a URL.
     #[error(
-        "unknown dStor environment {value:?}: use \"testnet\", \"production\" or a base URL such as https://api.dstor.cloud"
+        "unknown dStor environment {value}: use \"testnet\", \"production\" or a base URL such as https://api.dstor.cloud"
     )]
     UnknownEnvironment {
-        /// The value given (at most 40 characters of it).
+        /// The value given, quoted, when it is short; else only its length (a long value
+        /// may be a key put in the wrong variable).
         value: String,
     },
     /// A URL that cannot serve as a base URL.
     #[error("invalid dStor endpoint {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL given, with any user info replaced by `[redacted]`.
+        /// The URL given, with any user info, query and fragment replaced by `[redacted]`.
         url: String,
         /// What is wrong with it.
         reason: &'static str,
     },
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    s.chars().take(max).collect()
+/// A value short enough to be a mistyped name is quoted; a longer one, which may be a key
+/// put in the wrong place, is described by its length alone.
+fn echo_safely(value: &str) -> String {
+    let len = value.chars().count();
+    if len <= 20 && value.chars().all(|c| c.is_ascii_graphic()) {
+        format!("{value:?}")
+    } else {
+        format!("(a value of {len} characters)")
+    }
 }
 
-/// Replaces `user:password@` in a URL, which could hold a secret, before it enters an error.
+/// Replaces the parts of a URL that could hold a secret (`user:password@`, the query, the
+/// fragment) before it enters an error, and cuts it to 200 characters.
 fn redact_userinfo(url: &str) -> String {
-    let url = truncate(url, 200);
+    let (url, tail) = match url.find(['?', '#']) {
+        Some(i) => (&url[..i], "?[redacted]"),
+        None => (url, ""),
+    };
+    let url: String = url.chars().take(200).collect();
     let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return url;
+        return format!("{url}{tail}");
     };
     let rest = &url[scheme_end..];
     let authority_end = rest.find('/').unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}[redacted]@{}", &url[..scheme_end], &rest[at + 1..]),
-        None => url,
+        Some(at) => format!("{}[redacted]@{}{tail}", &url[..scheme_end], &rest[at + 1..]),
+        None => format!("{url}{tail}"),
     }
 }
 
@@ -312,6 +325,21 @@ mod tests {
         let text = format!("{err} {err:?}");
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("credentials"), "{text}");
+    }
+
+    #[test]
+    fn never_echoes_a_query_or_a_long_value() {
+        let key = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
+        let err = BaseUrl::parse(&format!("https://api.dstor.cloud/?api-key={key}")).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&key[..8]), "{text}");
+        assert!(text.contains("api.dstor.cloud"), "{text}");
+        let err = key.parse::<Environment>().unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&key[..8]), "{text}");
+        assert!(text.contains("64 characters"), "{text}");
+        let err = "staging".parse::<Environment>().unwrap_err();
+        assert!(err.to_string().contains("\"staging\""), "{err}");
     }
 
     #[test]

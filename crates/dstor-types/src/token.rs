@@ -142,6 +142,19 @@ impl AccessToken {
             .map(|exp| exp.duration_since(now).unwrap_or(Duration::ZERO))
     }
 
+    /// A copy that shares no memory with `self`: its own allocation and reference count.
+    /// A cache that hands tokens out on many threads keeps one per thread, so that cloning
+    /// on one core does not contend with clones on another.
+    pub fn deep_clone(&self) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                secret: SecretString::from(self.expose_secret()),
+                claims: self.inner.claims.clone(),
+                requested_expiry: self.inner.requested_expiry,
+            }),
+        }
+    }
+
     /// Whether both hold the same token text.
     pub fn same_token(&self, other: &AccessToken) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner) || self.expose_secret() == other.expose_secret()
@@ -308,5 +321,8 @@ mod tests {
         assert_eq!(a, a.clone());
         assert_eq!(a, AccessToken::new("one").unwrap());
         assert_ne!(a, AccessToken::new("two").unwrap());
+        let copy = a.deep_clone();
+        assert_eq!(copy, a);
+        assert!(!Arc::ptr_eq(&copy.inner, &a.inner));
     }
 }

@@ -7,24 +7,36 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwapOption;
 use dstor_types::AccessToken;
 use futures_util::future::{BoxFuture, FutureExt as _, Shared as SharedFuture};
-use tokio::runtime::Handle;
+use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::config::{CacheConfig, Schedule};
+use super::local;
 use super::status::{CacheStatus, TokenWindow};
 use crate::retry::full_jitter;
 use crate::{AuthError, TokenProvider};
+
+/// The least time between the start of the refresh-ahead window and expiry for which reads
+/// skip the clock: the timer that ends the fresh window may run this late without any caller
+/// being served an expired token.
+const FRESH_MARGIN: Duration = Duration::from_secs(10);
+
+static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
 pub(super) type FlightFuture = SharedFuture<BoxFuture<'static, Result<AccessToken, AuthError>>>;
 
 /// What a cache shares with its refresh tasks.
 pub(super) struct Shared<P> {
+    /// Tells this cache's per-thread token copies from other caches'.
+    id: u64,
     pub(super) provider: P,
     pub(super) config: CacheConfig,
     /// The token callers are served, read without a lock.
     pub(super) current: ArcSwapOption<Entry>,
+    /// Whether the current token is in its fresh window; kept by a timer task.
+    freshness: Arc<Freshness>,
     /// Whether a request is in flight: lets readers in the refresh-ahead window skip the
     /// lock while one runs.
     in_flight: AtomicBool,
@@ -36,6 +48,30 @@ pub(super) struct Shared<P> {
 pub(super) struct Entry {
     pub(super) token: AccessToken,
     pub(super) schedule: Schedule,
+    generation: u64,
+}
+
+/// The fast path's view of the cache: `fresh` is true only while the current token
+/// (number `generation`) is in its fresh window *and* a timer task is armed to clear the flag
+/// when that window ends (or when the task is dropped, should its runtime shut down).
+/// Readers that see it skip the clock and take their thread's copy of the token.
+struct Freshness {
+    fresh: AtomicBool,
+    generation: AtomicU64,
+}
+
+/// Clears `fresh` when the timer fires or is dropped, unless a newer token has come.
+struct Unfresh {
+    freshness: Arc<Freshness>,
+    generation: u64,
+}
+
+impl Drop for Unfresh {
+    fn drop(&mut self) {
+        if self.freshness.generation.load(Ordering::Acquire) == self.generation {
+            self.freshness.fresh.store(false, Ordering::Release);
+        }
+    }
 }
 
 /// Everything behind the lock, which is never held across an await.
@@ -49,6 +85,7 @@ struct State {
     consecutive_failures: u32,
     last_fetch_at: Option<Instant>,
     last_forced_at: Option<Instant>,
+    fresh_timer: Option<AbortHandle>,
 }
 
 struct Flight {
@@ -60,13 +97,37 @@ struct Flight {
 impl<P: TokenProvider + 'static> Shared<P> {
     pub(super) fn new(provider: P, config: CacheConfig) -> Self {
         Self {
+            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             provider,
             config,
             current: ArcSwapOption::empty(),
+            freshness: Arc::new(Freshness {
+                fresh: AtomicBool::new(false),
+                generation: AtomicU64::new(0),
+            }),
             in_flight: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
+        }
+    }
+
+    /// This thread's copy of the current token, when the token is known to be fresh: no
+    /// lock, no clock, no write to memory shared with other threads.
+    #[inline]
+    pub(super) fn fresh_local(&self) -> Option<AccessToken> {
+        if !self.freshness.fresh.load(Ordering::Acquire) {
+            return None;
+        }
+        local::get(self.id, self.freshness.generation.load(Ordering::Acquire))
+    }
+
+    /// Keeps a copy of a fresh `entry` for this thread's next reads.
+    pub(super) fn remember_locally(&self, entry: &Entry) {
+        if self.freshness.fresh.load(Ordering::Acquire)
+            && self.freshness.generation.load(Ordering::Acquire) == entry.generation
+        {
+            local::put(self.id, entry.generation, &entry.token);
         }
     }
 
@@ -141,6 +202,8 @@ impl<P: TokenProvider + 'static> Shared<P> {
         if self.forced_too_soon(&state, now) {
             return false;
         }
+        self.freshness.generation.fetch_add(1, Ordering::AcqRel);
+        self.freshness.fresh.store(false, Ordering::Release);
         let previous = self.current.compare_and_swap(&current, None);
         let dropped = match (&*previous, &current) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -219,13 +282,19 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 return Err(AuthError::ExpiredToken);
             }
             tracing::debug!(lifetime_s = lifetime.as_secs(), "token cached");
+            Ok((token, schedule))
+        });
+        let mut state = self.lock();
+        let result = result.map(|(token, schedule)| {
+            let generation = self.freshness.generation.fetch_add(1, Ordering::AcqRel) + 1;
             self.current.store(Some(Arc::new(Entry {
                 token: token.clone(),
                 schedule,
+                generation,
             })));
-            Ok(token)
+            self.arm_fresh_timer(&mut state, generation, schedule, now);
+            token
         });
-        let mut state = self.lock();
         if state.flight.as_ref().is_some_and(|f| f.id == id) {
             state.flight = None;
             self.in_flight.store(false, Ordering::Release);
@@ -246,6 +315,48 @@ impl<P: TokenProvider + 'static> Shared<P> {
             }
         }
         result
+    }
+
+    /// Lets readers skip the clock until the fresh window of token `generation` ends, when a
+    /// timer on this runtime clears the flag again. Without a multi-thread runtime, or for a
+    /// token whose windows are too close together, readers keep checking the clock.
+    fn arm_fresh_timer(
+        &self,
+        state: &mut State,
+        generation: u64,
+        schedule: Schedule,
+        now: Instant,
+    ) {
+        if let Some(old) = state.fresh_timer.take() {
+            old.abort();
+        }
+        let margin = schedule
+            .expires_at
+            .saturating_duration_since(schedule.refresh_at);
+        if margin < FRESH_MARGIN || now >= schedule.refresh_at {
+            return;
+        }
+        // A multi-thread runtime drives its timers for as long as it exists (and dropping it
+        // drops the timer, which lowers the flag); a current-thread runtime drives them only
+        // while someone blocks on it, which another runtime's readers cannot count on.
+        let Some(runtime) = Handle::try_current()
+            .ok()
+            .filter(|h| cfg!(test) || h.runtime_flavor() != RuntimeFlavor::CurrentThread)
+        else {
+            return;
+        };
+        // Raised before the timer exists, so that the timer's end always lowers it.
+        self.freshness.fresh.store(true, Ordering::Release);
+        let unfresh = Unfresh {
+            freshness: Arc::clone(&self.freshness),
+            generation,
+        };
+        let at = schedule.refresh_at;
+        let timer = runtime.spawn(async move {
+            let _unfresh = unfresh;
+            tokio::time::sleep_until(at).await;
+        });
+        state.fresh_timer = Some(timer.abort_handle());
     }
 
     /// How long to leave the upstream alone after a failure.
@@ -308,9 +419,15 @@ impl<P> Shared<P> {
 
     /// Stops the request in flight, if any, and breaks the cycle its future holds.
     pub(super) fn stop(&self) {
-        let flight = self.lock().flight.take();
+        self.freshness.fresh.store(false, Ordering::Release);
+        local::forget(self.id);
+        let mut state = self.lock();
+        let flight = state.flight.take();
         if let Some(abort) = flight.and_then(|f| f.abort) {
             abort.abort();
+        }
+        if let Some(timer) = state.fresh_timer.take() {
+            timer.abort();
         }
     }
 }

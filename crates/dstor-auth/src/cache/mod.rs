@@ -2,14 +2,18 @@
 
 mod config;
 mod flight;
+mod local;
 mod status;
 
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use std::future::{Future, ready};
+
 use async_trait::async_trait;
 use dstor_types::AccessToken;
+use futures_util::future::Either;
 use tokio::time::Instant;
 
 pub use config::CacheConfig;
@@ -21,8 +25,10 @@ use crate::{AuthError, TokenProvider};
 /// A [`TokenProvider`] that caches the tokens of another and refreshes them ahead of
 /// expiry.
 ///
-/// - **Reads take no lock.** A valid cached token is read through an
-///   [`arc_swap::ArcSwapOption`] and handed out as a cheap clone; the call never waits.
+/// - **Reads take no lock.** While the token is fresh, a read takes this thread's own copy
+///   of it (no lock, no clock, no write to memory another core reads; a timer task ends the
+///   fresh window); otherwise the token is read through an [`arc_swap::ArcSwapOption`] and
+///   the clock. Either way it is handed out as a cheap clone and the call never waits.
 /// - **One upstream request at a time**, however many callers: they share its result.
 /// - **Refresh off the request path.** In the refresh-ahead window callers are served and
 ///   one background refresh starts; only in the short must-refresh window before expiry
@@ -67,25 +73,47 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     /// A valid token: the cached one when it is fresh (no lock, no wait), else the result
     /// of the one refresh in flight.
     ///
+    /// The returned future is small and, on a cache hit, ready at its first poll; the
+    /// refresh path is boxed only when it is taken.
+    ///
     /// # Errors
     ///
     /// The refresh's [`AuthError`], only when no valid token is cached.
-    pub async fn token(&self) -> Result<AccessToken, AuthError> {
-        let now = Instant::now();
-        if let Some(entry) = self.shared.current.load().as_deref() {
-            if now < entry.schedule.refresh_at {
-                return Ok(entry.token.clone());
-            }
-            if now < entry.schedule.must_refresh_at {
-                Shared::refresh_in_background(&self.shared, now);
-                return Ok(entry.token.clone());
-            }
+    #[inline]
+    pub fn token(&self) -> impl Future<Output = Result<AccessToken, AuthError>> + Send + '_ {
+        match self.cached_or_refreshing() {
+            Some(token) => Either::Left(ready(Ok(token))),
+            None => Either::Right(Box::pin(Shared::wait_for_token(&self.shared))),
         }
-        Shared::wait_for_token(&self.shared).await
+    }
+
+    /// The read path: this thread's copy while the token is fresh; else, by the clock, the
+    /// cached token in its fresh or refresh-ahead window (starting the background refresh in
+    /// the latter); `None` when the caller must wait for a refresh.
+    #[inline]
+    fn cached_or_refreshing(&self) -> Option<AccessToken> {
+        if let Some(token) = self.shared.fresh_local() {
+            return Some(token);
+        }
+        let now = Instant::now();
+        let guard = self.shared.current.load();
+        let entry = guard.as_deref()?;
+        if now < entry.schedule.refresh_at {
+            self.shared.remember_locally(entry);
+            return Some(entry.token.clone());
+        }
+        if now < entry.schedule.must_refresh_at {
+            Shared::refresh_in_background(&self.shared, now);
+            return Some(entry.token.clone());
+        }
+        None
     }
 
     /// The cached token, if one is valid now. Never waits, never starts a refresh.
     pub fn try_cached(&self) -> Option<AccessToken> {
+        if let Some(token) = self.shared.fresh_local() {
+            return Some(token);
+        }
         let now = Instant::now();
         self.shared
             .current

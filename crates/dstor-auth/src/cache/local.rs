@@ -1,0 +1,70 @@
+//! Per-thread copies of the cached token, so that a read on one core never writes to memory
+//! another core reads.
+//!
+//! Handing out an `AccessToken` clones an `Arc`, and an `Arc` clone is an atomic write to its
+//! count: on two cores reading the same token, that count's cache line bounces between them.
+//! Each thread therefore keeps its own copy of the current token (made with
+//! [`AccessToken::deep_clone`]) and clones that one.
+
+use std::cell::RefCell;
+
+use dstor_types::AccessToken;
+
+/// How many caches a thread keeps a copy for; more caches than this simply miss.
+const SLOTS: usize = 4;
+
+struct Slot {
+    cache: u64,
+    generation: u64,
+    token: AccessToken,
+}
+
+thread_local! {
+    static COPIES: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// This thread's copy of generation `generation` of cache `cache`, if it has one.
+#[inline]
+pub(super) fn get(cache: u64, generation: u64) -> Option<AccessToken> {
+    COPIES
+        .try_with(|copies| {
+            let copies = copies.try_borrow().ok()?;
+            copies
+                .iter()
+                .find(|s| s.cache == cache && s.generation == generation)
+                .map(|s| s.token.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+/// Keeps a copy of `token`, generation `generation` of cache `cache`, for this thread.
+pub(super) fn put(cache: u64, generation: u64, token: &AccessToken) {
+    let _ = COPIES.try_with(|copies| {
+        let Ok(mut copies) = copies.try_borrow_mut() else {
+            return;
+        };
+        let slot = Slot {
+            cache,
+            generation,
+            token: token.deep_clone(),
+        };
+        if let Some(old) = copies.iter_mut().find(|s| s.cache == cache) {
+            *old = slot;
+        } else {
+            if copies.len() >= SLOTS {
+                copies.remove(0);
+            }
+            copies.push(slot);
+        }
+    });
+}
+
+/// Drops this thread's copy for `cache`, if any.
+pub(super) fn forget(cache: u64) {
+    let _ = COPIES.try_with(|copies| {
+        if let Ok(mut copies) = copies.try_borrow_mut() {
+            copies.retain(|s| s.cache != cache);
+        }
+    });
+}

@@ -1,0 +1,335 @@
+//! Configuring a [`DstorClient`].
+
+use std::cell::Cell;
+use std::fmt;
+use std::time::Duration;
+
+use dstor_auth::{
+    ApiKeyProvider, CacheConfig, CachedTokenProvider, RetryPolicy, RetryingProvider, TokenLifetime,
+};
+use dstor_types::secrecy::SecretString;
+use dstor_types::{ApiKey, BaseUrl, Environment, Expiration, USER_AGENT};
+use http::HeaderValue;
+
+use crate::error::EnvVarError;
+use crate::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT};
+use crate::{ConfigError, DstorClient, ReqwestTransport};
+
+/// The variable that holds the API key.
+pub const ENV_API_KEY: &str = "DSTOR_API_KEY";
+/// The variable that names the environment: `testnet` or `production`.
+pub const ENV_ENVIRONMENT: &str = "DSTOR_ENV";
+/// The variable that holds a base URL, overriding [`ENV_ENVIRONMENT`].
+pub const ENV_ENDPOINT: &str = "DSTOR_ENDPOINT";
+
+/// Configures a [`DstorClient`]: where to ask, with which key, how patiently.
+///
+/// Every setting has a default except the API key. Nothing is validated until
+/// [`DstorClientBuilder::build`], which needs no Tokio runtime. `Debug` never shows the key
+/// or the proxy URL.
+///
+/// ```
+/// use std::time::Duration;
+/// use dstor_http::{ApiKey, DstorClient, Environment, RetryPolicy};
+///
+/// let client = DstorClient::builder()
+///     .environment(Environment::Testnet)
+///     .api_key(ApiKey::new("k".repeat(64))?)
+///     .timeout(Duration::from_secs(10))
+///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
+///     .user_agent_suffix("my-app/1.0")
+///     .build()?;
+/// assert_eq!(client.environment(), &Environment::Testnet);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct DstorClientBuilder {
+    environment: Environment,
+    endpoint: Option<String>,
+    api_key: Option<ApiKey>,
+    token_lifetime: TokenLifetime,
+    connect_timeout: Duration,
+    timeout: Duration,
+    user_agent_suffix: Option<String>,
+    proxy: Option<SecretString>,
+    retry_policy: RetryPolicy,
+    cache_config: CacheConfig,
+    max_body_bytes: usize,
+}
+
+impl Default for DstorClientBuilder {
+    fn default() -> Self {
+        Self {
+            environment: Environment::Production,
+            endpoint: None,
+            api_key: None,
+            token_lifetime: TokenLifetime::default(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            user_agent_suffix: None,
+            proxy: None,
+            retry_policy: RetryPolicy::default(),
+            cache_config: CacheConfig::default(),
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+        }
+    }
+}
+
+impl DstorClientBuilder {
+    /// A builder with every default: production, one-hour tokens, 10 s to connect, 30 s
+    /// per request, 64 KiB bodies, [`RetryPolicy::default`], [`CacheConfig::default`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The dStor deployment to use (default: production). An
+    /// [`endpoint`](Self::endpoint) overrides it, whichever is set first.
+    #[must_use]
+    pub fn environment(mut self, env: Environment) -> Self {
+        self.environment = env;
+        self
+    }
+
+    /// A base URL to use instead of the environment, such as a proxy in front of dStor or a
+    /// fake server. Parsed and validated in [`build`](Self::build): plain `http` is
+    /// accepted only for loopback hosts.
+    #[must_use]
+    pub fn endpoint(mut self, base_url: impl Into<String>) -> Self {
+        self.endpoint = Some(base_url.into());
+        self
+    }
+
+    /// The API key (required, unless `DSTOR_API_KEY` is read by [`from_env`](Self::from_env)).
+    #[must_use]
+    pub fn api_key(mut self, key: ApiKey) -> Self {
+        self.api_key = Some(key);
+        self
+    }
+
+    /// The lifetime asked for each token (default: one hour).
+    #[must_use]
+    pub fn token_lifetime(mut self, lifetime: TokenLifetime) -> Self {
+        self.token_lifetime = lifetime;
+        self
+    }
+
+    /// The time allowed to connect: DNS, TCP and TLS (default 10 s).
+    #[must_use]
+    pub fn connect_timeout(mut self, d: Duration) -> Self {
+        self.connect_timeout = d;
+        self
+    }
+
+    /// The time allowed for one whole request, the body included (default 30 s). The retry
+    /// policy's deadline bounds all attempts together.
+    #[must_use]
+    pub fn timeout(mut self, d: Duration) -> Self {
+        self.timeout = d;
+        self
+    }
+
+    /// Text appended to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`.
+    #[must_use]
+    pub fn user_agent_suffix(mut self, s: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(s.into());
+        self
+    }
+
+    /// Sends every request through this proxy ([`reqwest::Proxy::all`]), such as
+    /// `http://user:password@proxy.example:3128`. Without one, no proxy is used. The URL is
+    /// held as a secret and never appears in `Debug` or in errors.
+    #[must_use]
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(SecretString::from(url.into()));
+        self
+    }
+
+    /// How failed token requests are retried (default [`RetryPolicy::default`]).
+    #[must_use]
+    pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
+        self.retry_policy = p;
+        self
+    }
+
+    /// When cached tokens are refreshed (default [`CacheConfig::default`]).
+    #[must_use]
+    pub fn cache_config(mut self, c: CacheConfig) -> Self {
+        self.cache_config = c;
+        self
+    }
+
+    /// The largest response body read, in bytes (default 64 KiB).
+    #[must_use]
+    pub fn max_body_bytes(mut self, n: usize) -> Self {
+        self.max_body_bytes = n;
+        self
+    }
+
+    /// Applies the process environment: see [`from_env_vars`](Self::from_env_vars).
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env_vars`](Self::from_env_vars); also [`EnvVarError::NotUnicode`] for a
+    /// value that is not valid Unicode.
+    pub fn from_env(self) -> Result<Self, ConfigError> {
+        let not_unicode = Cell::new(None);
+        let builder = self.from_env_vars(|name| match std::env::var(name) {
+            Ok(value) => Some(value),
+            Err(std::env::VarError::NotPresent) => None,
+            Err(std::env::VarError::NotUnicode(_)) => {
+                if not_unicode.get().is_none() {
+                    not_unicode.set(static_name(name));
+                }
+                None
+            }
+        });
+        match not_unicode.get() {
+            Some(var) => Err(ConfigError::InvalidEnvVar {
+                var,
+                source: EnvVarError::NotUnicode,
+            }),
+            None => builder,
+        }
+    }
+
+    /// Applies what the variables say, as looked up by `get`:
+    ///
+    /// - `DSTOR_API_KEY`: the API key. When unset, the key set before (if any) stays;
+    ///   [`build`](Self::build) fails with [`ConfigError::MissingApiKey`] if there is none.
+    /// - `DSTOR_ENV`: `testnet` or `production` (also `prod`, `test`, `testing`). When
+    ///   unset, the environment set before stays (by default production).
+    /// - `DSTOR_ENDPOINT`: a base URL, which overrides `DSTOR_ENV`.
+    ///
+    /// An empty `DSTOR_ENV` or `DSTOR_ENDPOINT` counts as unset. Call this first, then
+    /// override with explicit settings (command-line flags, say): a later
+    /// [`environment`](Self::environment) replaces what `DSTOR_ENV` or `DSTOR_ENDPOINT`
+    /// said.
+    ///
+    /// ```
+    /// use dstor_http::{DstorClientBuilder, Environment};
+    ///
+    /// let key = "k".repeat(64);
+    /// let vars = |name: &str| match name {
+    ///     "DSTOR_API_KEY" => Some(key.clone()),
+    ///     "DSTOR_ENV" => Some("testnet".to_owned()),
+    ///     _ => None,
+    /// };
+    /// let client = DstorClientBuilder::new().from_env_vars(vars)?.build()?;
+    /// assert_eq!(client.environment(), &Environment::Testnet);
+    /// # Ok::<(), dstor_http::ConfigError>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::InvalidEnvVar`], naming the variable but never its value.
+    pub fn from_env_vars(
+        mut self,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let invalid =
+            |var: &'static str, source: EnvVarError| ConfigError::InvalidEnvVar { var, source };
+        if let Some(key) = get(ENV_API_KEY) {
+            let key = ApiKey::from_secret(SecretString::from(key))
+                .map_err(|e| invalid(ENV_API_KEY, e.into()))?;
+            self.api_key = Some(key);
+        }
+        if let Some(name) = get(ENV_ENVIRONMENT).filter(|v| !v.trim().is_empty()) {
+            self.environment = match name.trim().to_ascii_lowercase().as_str() {
+                "testnet" | "testing" | "test" => Environment::Testnet,
+                "production" | "prod" => Environment::Production,
+                _ => return Err(invalid(ENV_ENVIRONMENT, EnvVarError::UnknownEnvironment)),
+            };
+        }
+        if let Some(url) = get(ENV_ENDPOINT).filter(|v| !v.trim().is_empty()) {
+            let base = BaseUrl::parse(&url)
+                .map_err(|e| invalid(ENV_ENDPOINT, EnvVarError::from_endpoint(&e)))?;
+            self.environment = Environment::Custom(base);
+        }
+        Ok(self)
+    }
+
+    /// Builds the client: the transport, then the provider stack
+    /// [`crate::DstorTokenProvider`]. Needs no Tokio runtime and does no I/O.
+    ///
+    /// # Errors
+    ///
+    /// [`ConfigError::MissingApiKey`], [`ConfigError::Endpoint`] for an endpoint that is not
+    /// a base URL, [`ConfigError::InsecureEndpoint`] for plain `http` to a host that is not
+    /// loopback, [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
+    /// [`ConfigError::InvalidTokenLifetime`], [`ConfigError::Client`].
+    pub fn build(self) -> Result<DstorClient, ConfigError> {
+        let environment = match &self.endpoint {
+            Some(url) => Environment::Custom(BaseUrl::parse(url)?),
+            None => self.environment,
+        };
+        let base = environment.base_url();
+        if !base.is_https() && !base.is_loopback() {
+            return Err(ConfigError::InsecureEndpoint {
+                host: base.host().to_owned(),
+            });
+        }
+        let api_key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
+        if let Some(suffix) = &self.user_agent_suffix {
+            HeaderValue::from_str(&format!("{USER_AGENT} {}", suffix.trim()))
+                .map_err(|_| ConfigError::InvalidUserAgent)?;
+        }
+        if let TokenLifetime::After(lifetime) = self.token_lifetime {
+            Expiration::after(lifetime).map_err(ConfigError::InvalidTokenLifetime)?;
+        }
+        let proxy = self.proxy.as_ref().map(|p| {
+            use dstor_types::secrecy::ExposeSecret as _;
+            p.expose_secret()
+        });
+        let transport = ReqwestTransport::new(
+            self.connect_timeout,
+            self.timeout,
+            self.max_body_bytes,
+            proxy,
+        )?;
+        let mut exchange = ApiKeyProvider::new(transport, &environment, api_key)
+            .map_err(ConfigError::from_auth)?
+            .with_lifetime(self.token_lifetime);
+        if let Some(suffix) = self.user_agent_suffix {
+            exchange = exchange.with_user_agent_suffix(suffix);
+        }
+        let tokens = CachedTokenProvider::with_config(
+            RetryingProvider::new(exchange, self.retry_policy),
+            self.cache_config,
+        );
+        Ok(DstorClient::from_parts(tokens, environment))
+    }
+}
+
+/// The `'static` name of one of the variables read.
+fn static_name(name: &str) -> Option<&'static str> {
+    [ENV_API_KEY, ENV_ENVIRONMENT, ENV_ENDPOINT]
+        .into_iter()
+        .find(|known| *known == name)
+}
+
+/// An endpoint as `Debug` may show it: the validated base URL (which never holds
+/// credentials), or a placeholder.
+fn shown_endpoint(url: &str) -> String {
+    BaseUrl::parse(url).map_or_else(|_| "[invalid]".to_owned(), |base| base.to_string())
+}
+
+impl fmt::Debug for DstorClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DstorClientBuilder")
+            .field("environment", &self.environment)
+            .field("endpoint", &self.endpoint.as_deref().map(shown_endpoint))
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("token_lifetime", &self.token_lifetime)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
+            .field("user_agent_suffix", &self.user_agent_suffix)
+            .field("proxy", &self.proxy.as_ref().map(|_| "[redacted]"))
+            .field("retry_policy", &self.retry_policy)
+            .field("cache_config", &self.cache_config)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,117 @@
+//! Why a client could not be configured.
+
+use std::error::Error as StdError;
+
+use dstor_auth::AuthError;
+use dstor_types::{ApiKeyError, EndpointError, ExpirationError};
+
+/// Why a [`crate::DstorClient`] or a [`crate::ReqwestTransport`] could not be built.
+///
+/// Nothing here holds a secret: not the API key, not the value of an environment variable,
+/// not a proxy URL (which may carry credentials). Messages are lowercase, say what to do,
+/// and never repeat their source.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No API key was given, by `DSTOR_API_KEY` or by [`crate::DstorClientBuilder::api_key`].
+    #[error("no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key")]
+    MissingApiKey,
+    /// An environment variable holds a value that cannot be used. The message names the
+    /// variable; neither it nor its source repeats the value.
+    #[error("the environment variable {var} has an invalid value (not shown)")]
+    InvalidEnvVar {
+        /// The variable, such as `DSTOR_API_KEY`.
+        var: &'static str,
+        /// What is wrong with its value.
+        #[source]
+        source: EnvVarError,
+    },
+    /// The endpoint given to [`crate::DstorClientBuilder::endpoint`] is not a valid base URL.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// The endpoint is plain `http` on a host that is not loopback: the API key would
+    /// travel in clear text.
+    #[error(
+        "refusing to send the API key over plain http to {host}: use an https endpoint (plain http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
+    )]
+    InsecureEndpoint {
+        /// The host that was refused.
+        host: String,
+    },
+    /// The proxy URL could not be used. The URL is not repeated, since it may hold
+    /// credentials.
+    #[error(
+        "the proxy URL is not valid (not shown, as it may hold credentials): use a URL such as http://proxy.example:3128"
+    )]
+    InvalidProxy,
+    /// The user agent suffix cannot travel in an HTTP header.
+    #[error("the user agent suffix has characters an HTTP header cannot carry: use visible ASCII")]
+    InvalidUserAgent,
+    /// The token lifetime gives no expiration in the future (under a second, or absurdly
+    /// long).
+    #[error("the token lifetime is not usable: ask for at least one second")]
+    InvalidTokenLifetime(#[source] ExpirationError),
+    /// The HTTP client could not be built (most often: TLS could not be set up). The source
+    /// holds no URL.
+    #[error("the HTTP client could not be built: check the TLS setup of this system")]
+    Client(#[source] Box<dyn StdError + Send + Sync>),
+    /// The token provider refused the configuration for another reason.
+    #[error("the token provider could not be set up")]
+    Auth(#[source] AuthError),
+}
+
+impl ConfigError {
+    /// Whether the error is that no API key was given.
+    pub fn is_missing_api_key(&self) -> bool {
+        matches!(self, Self::MissingApiKey)
+    }
+
+    /// The environment variable at fault, if the error came from one.
+    pub fn env_var(&self) -> Option<&'static str> {
+        match self {
+            Self::InvalidEnvVar { var, .. } => Some(var),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_auth(error: AuthError) -> Self {
+        match error {
+            AuthError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
+            AuthError::Expiration(e) => Self::InvalidTokenLifetime(e),
+            other => Self::Auth(other),
+        }
+    }
+}
+
+/// What is wrong with the value of an environment variable. Never holds the value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EnvVarError {
+    /// `DSTOR_API_KEY` is not a valid API key.
+    #[error(transparent)]
+    ApiKey(#[from] ApiKeyError),
+    /// `DSTOR_ENV` names no known environment.
+    #[error("expected \"testnet\" or \"production\"")]
+    UnknownEnvironment,
+    /// `DSTOR_ENDPOINT` is not a usable base URL.
+    #[error("not a usable base URL: {reason}")]
+    InvalidEndpoint {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The value is not valid Unicode.
+    #[error("the value is not valid unicode")]
+    NotUnicode,
+}
+
+impl EnvVarError {
+    /// Keeps the reason of an endpoint error and drops the value it quotes.
+    pub(crate) fn from_endpoint(error: &EndpointError) -> Self {
+        match error {
+            EndpointError::InvalidUrl { reason, .. } => Self::InvalidEndpoint { reason },
+            _ => Self::InvalidEndpoint {
+                reason: "use a base URL such as https://api.dstor.cloud",
+            },
+        }
+    }
+}

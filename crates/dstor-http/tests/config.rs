@@ -1,0 +1,208 @@
+//! Configuration from the environment, and secrets kept out of every message.
+
+mod common;
+
+use std::collections::HashMap;
+
+use dstor_http::{
+    ApiKey, ConfigError, DstorClient, DstorClientBuilder, EnvVarError, Environment,
+    ReqwestTransport,
+};
+use dstor_mock::{FakeDstor, Fault};
+
+use common::{assert_no_secret, chain};
+
+const KEY: &str = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
+
+fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn a_missing_key_is_reported_at_build() {
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[]))
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(err.is_missing_api_key());
+    assert_eq!(
+        err.to_string(),
+        "no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key"
+    );
+}
+
+#[test]
+fn a_bad_key_names_the_variable_but_not_the_value() {
+    let bad = format!("{}!", &KEY[..40]);
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[("DSTOR_API_KEY", &bad)]))
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        ConfigError::InvalidEnvVar {
+            var: "DSTOR_API_KEY",
+            source: EnvVarError::ApiKey(_)
+        }
+    ));
+    let text = chain(&err);
+    assert!(text.contains("DSTOR_API_KEY"), "{text}");
+    assert!(text.contains("41 characters"), "{text}");
+    assert_no_secret(&text, &[&bad, &KEY[..20]]);
+}
+
+#[test]
+fn the_environment_variables_choose_the_deployment() {
+    let client = DstorClientBuilder::new()
+        .from_env_vars(env(&[("DSTOR_API_KEY", KEY), ("DSTOR_ENV", "testnet")]))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.environment(), &Environment::Testnet);
+
+    let client = DstorClientBuilder::new()
+        .from_env_vars(env(&[("DSTOR_API_KEY", KEY)]))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.environment(), &Environment::Production);
+
+    let client = DstorClientBuilder::new()
+        .from_env_vars(env(&[
+            ("DSTOR_API_KEY", KEY),
+            ("DSTOR_ENV", "testnet"),
+            ("DSTOR_ENDPOINT", "http://127.0.0.1:8080/"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.environment().base_url().as_str(),
+        "http://127.0.0.1:8080"
+    );
+}
+
+#[test]
+fn a_bad_environment_names_the_variable_but_not_the_value() {
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[
+            ("DSTOR_API_KEY", KEY),
+            ("DSTOR_ENV", "staging-xyzzy"),
+        ]))
+        .unwrap_err();
+    assert_eq!(err.env_var(), Some("DSTOR_ENV"));
+    let text = chain(&err);
+    assert!(text.contains("testnet"), "{text}");
+    assert_no_secret(&text, &["staging-xyzzy"]);
+}
+
+#[test]
+fn an_insecure_endpoint_variable_is_refused_at_build() {
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[
+            ("DSTOR_API_KEY", KEY),
+            ("DSTOR_ENDPOINT", "http://api.example"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap_err();
+    assert!(
+        matches!(err, ConfigError::InsecureEndpoint { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn from_env_reads_the_process_environment_when_unset() {
+    // Only checks that the process lookup works; this test suite never sets DSTOR_* itself.
+    if std::env::var_os("DSTOR_API_KEY").is_none() && std::env::var_os("DSTOR_ENV").is_none() {
+        assert!(DstorClient::from_env().unwrap_err().is_missing_api_key());
+    }
+}
+
+#[tokio::test]
+async fn no_secret_in_any_debug_or_display() {
+    let server = FakeDstor::start().await.unwrap();
+    let key = server.api_key().to_owned();
+    let builder = common::builder(&server).proxy("http://user:hunter2@127.0.0.1:9");
+    let mut texts = vec![format!("{builder:?}")];
+    let client = common::client(&server);
+    texts.push(format!("{client:?} {:?}", client.tokens()));
+    let token = client.token().await.unwrap();
+    let token_text = token.expose_secret().to_owned();
+    texts.push(format!(
+        "{client:?} {:?} {:?}",
+        client.tokens(),
+        client.tokens().status()
+    ));
+    texts.push(format!("{token:?}"));
+    texts.push(format!("{:?}", ReqwestTransport::with_defaults().unwrap()));
+
+    // Every error these tests can produce.
+    for fault in [
+        Fault::Status(401),
+        Fault::Status(400),
+        Fault::StatusRetryAfter(429, "1".into()),
+        Fault::Redirect {
+            status: 302,
+            location: format!("http://127.0.0.1:9/?api-key={key}"),
+        },
+        Fault::Body {
+            status: 403,
+            content_type: "application/json".into(),
+            body: format!("{{\"message\":\"bad key {key} {token_text}\"}}"),
+        },
+        Fault::Body {
+            status: 200,
+            content_type: "text/plain".into(),
+            body: key.clone(),
+        },
+        Fault::OversizeBody { bytes: 1 << 20 },
+        Fault::DropConnection,
+    ] {
+        server.push_fault(fault);
+        let client = common::client(&server);
+        let err = client.token().await.unwrap_err();
+        texts.push(chain(&err));
+        texts.push(format!("{client:?}"));
+    }
+    let mut bad_key = key.clone();
+    bad_key.push('x');
+    let errors: Vec<ConfigError> = vec![
+        DstorClientBuilder::new()
+            .from_env_vars(env(&[("DSTOR_API_KEY", &bad_key)]))
+            .unwrap_err(),
+        DstorClientBuilder::new()
+            .from_env_vars(env(&[(
+                "DSTOR_ENDPOINT",
+                &format!("https://u:{key}@x.example"),
+            )]))
+            .unwrap_err(),
+        DstorClient::builder()
+            .endpoint(format!("https://u:{key}@x.example"))
+            .api_key(ApiKey::new(key.as_str()).unwrap())
+            .build()
+            .unwrap_err(),
+        DstorClient::builder()
+            .endpoint("http://10.1.2.3")
+            .api_key(ApiKey::new(key.as_str()).unwrap())
+            .build()
+            .unwrap_err(),
+        DstorClient::builder()
+            .api_key(ApiKey::new(key.as_str()).unwrap())
+            .proxy(format!("{key} hunter2 ::"))
+            .build()
+            .unwrap_err(),
+        DstorClientBuilder::new().build().unwrap_err(),
+    ];
+    for err in &errors {
+        texts.push(chain(err));
+    }
+    for text in &texts {
+        assert_no_secret(text, &[&key, &token_text, "hunter2"]);
+    }
+}

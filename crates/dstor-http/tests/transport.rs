@@ -1,0 +1,245 @@
+//! The transport's limits: body size, time, redirects, plain http.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use dstor_auth::{HttpTransport, TransportErrorKind};
+use dstor_http::{
+    ApiKey, AuthError, ConfigError, DstorClient, Environment, ReqwestTransport, RetryPolicy,
+};
+use dstor_mock::{FakeDstor, Fault};
+use dstor_types::{ApiError, TokenRequest};
+
+use common::{builder, client};
+
+fn transport_kind(err: &AuthError) -> TransportErrorKind {
+    match err {
+        AuthError::Transport(e) => e.kind(),
+        other => panic!("expected a transport error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_ten_mebibyte_body_fails_fast() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::OversizeBody {
+        bytes: 10 * 1024 * 1024,
+    });
+    let started = Instant::now();
+    let err = client(&server).token().await.unwrap_err();
+    assert_eq!(
+        transport_kind(&err),
+        TransportErrorKind::BodyTooLarge { limit: 64 * 1024 }
+    );
+    assert!(!err.is_retryable());
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_without_content_length_is_cut_off() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::EndlessBody);
+    let started = Instant::now();
+    let err = builder(&server)
+        .max_body_bytes(100 * 1024)
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err),
+        TransportErrorKind::BodyTooLarge { limit: 100 * 1024 }
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn a_body_at_the_limit_is_read() {
+    let server = FakeDstor::start().await.unwrap();
+    let body = format!("{{\"access_token\":\"{}\"}}", "t".repeat(1000));
+    server.push_fault(Fault::Body {
+        status: 200,
+        content_type: "application/json".into(),
+        body: body.clone(),
+    });
+    let client = builder(&server).max_body_bytes(body.len()).build().unwrap();
+    client.token().await.unwrap();
+
+    server.push_fault(Fault::Body {
+        status: 200,
+        content_type: "application/json".into(),
+        body: body.clone(),
+    });
+    let client = builder(&server)
+        .max_body_bytes(body.len() - 1)
+        .build()
+        .unwrap();
+    let err = client.token().await.unwrap_err();
+    assert!(matches!(
+        transport_kind(&err),
+        TransportErrorKind::BodyTooLarge { .. }
+    ));
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::Hang);
+    let client = builder(&server)
+        .timeout(Duration::from_millis(300))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let err = client.token().await.unwrap_err();
+    let elapsed = started.elapsed();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Timeout, "{err:?}");
+    assert!(err.is_retryable());
+    assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
+}
+
+#[tokio::test]
+async fn a_body_that_stalls_times_out() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::EndlessBody);
+    // A limit so large the endless body would take far longer than the timeout to reach it.
+    let client = builder(&server)
+        .timeout(Duration::from_millis(300))
+        .max_body_bytes(usize::MAX)
+        .build()
+        .unwrap();
+    let err = client.token().await.unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Timeout, "{err:?}");
+}
+
+#[tokio::test]
+async fn a_closed_port_is_a_connect_error() {
+    let server = FakeDstor::start().await.unwrap();
+    let url = server.base_url();
+    server.shutdown().await;
+    let client = DstorClient::builder()
+        .endpoint(url)
+        .api_key(ApiKey::new("k".repeat(64)).unwrap())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.token().await.unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
+    assert!(err.is_retryable());
+    // The URL is stripped (the socket address of a refused connection may remain).
+    assert!(!common::chain(&err).contains("http://"), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_and_the_key_goes_nowhere_else() {
+    let server = FakeDstor::start().await.unwrap();
+    let elsewhere = FakeDstor::start().await.unwrap();
+    for status in [301, 302, 307, 308] {
+        server.push_fault(Fault::Redirect {
+            status,
+            location: format!("{}/v1/dev/temp-token", elsewhere.base_url()),
+        });
+        let err = client(&server).token().await.unwrap_err();
+        assert!(
+            matches!(err, AuthError::Api(ApiError::Redirect { status: s }) if s == status),
+            "{err:?}"
+        );
+    }
+    assert_eq!(elsewhere.request_count(), 0);
+    assert!(
+        elsewhere
+            .requests()
+            .iter()
+            .all(|r| !r.headers.contains_key("api-key"))
+    );
+}
+
+#[test]
+fn plain_http_to_a_remote_host_is_refused_before_any_io() {
+    for url in [
+        "http://api.dstor.cloud",
+        "http://10.0.0.1:8080",
+        "http://localhost.evil.example",
+    ] {
+        let err = DstorClient::builder()
+            .endpoint(url)
+            .api_key(ApiKey::new("k".repeat(64)).unwrap())
+            .build()
+            .unwrap_err();
+        assert!(
+            matches!(err, ConfigError::InsecureEndpoint { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().contains("https"), "{err}");
+    }
+    let err = DstorClient::builder()
+        .environment(Environment::Custom("http://example.com".parse().unwrap()))
+        .api_key(ApiKey::new("k".repeat(64)).unwrap())
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InsecureEndpoint { ref host } if host == "example.com"));
+    for url in [
+        "http://127.0.0.1:1",
+        "http://[::1]:1",
+        "http://localhost:1",
+        "https://api.dstor.cloud",
+    ] {
+        DstorClient::builder()
+            .endpoint(url)
+            .api_key(ApiKey::new("k".repeat(64)).unwrap())
+            .build()
+            .unwrap_or_else(|e| panic!("{url}: {e}"));
+    }
+}
+
+#[tokio::test]
+async fn the_transport_alone_hands_back_any_status() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::Status(503));
+    let transport = ReqwestTransport::with_defaults().unwrap();
+    let request = TokenRequest::new(
+        server.base_url().parse().unwrap(),
+        ApiKey::new(server.api_key()).unwrap(),
+    )
+    .to_http()
+    .unwrap();
+    let response = transport.send(request.clone()).await.unwrap();
+    assert_eq!(response.status(), 503);
+    assert!(!response.body().is_empty());
+    let response = transport.send(request).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"].to_str().unwrap(),
+        "application/json"
+    );
+}
+
+#[test]
+fn the_transport_is_built_without_a_runtime_and_shows_no_proxy() {
+    let transport = ReqwestTransport::new(
+        Duration::from_secs(1),
+        Duration::from_secs(2),
+        1024,
+        Some("http://user:hunter2@proxy.example:3128"),
+    )
+    .unwrap();
+    assert!(transport.is_proxied());
+    assert_eq!(transport.max_body_bytes(), 1024);
+    let text = format!("{transport:?}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("proxy.example"),
+        "{text}"
+    );
+    let err = ReqwestTransport::new(
+        Duration::from_secs(1),
+        Duration::from_secs(1),
+        1,
+        Some("hunter2 :// x"),
+    )
+    .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidProxy));
+    assert!(!common::chain(&err).contains("hunter2"));
+}
