@@ -1,0 +1,312 @@
+//! The token cache of `dstor token --cache`: one JSON file per environment, endpoint and
+//! key, in the user's cache directory.
+//!
+//! - The key itself is never written: a file is named and checked by a SHA-256 fingerprint.
+//! - Files are written atomically (a temporary file in the same directory, then a rename)
+//!   with mode 0600, in a directory of mode 0700.
+//! - A token is reused until 75% of its lifetime (`exp − iat`) has passed.
+//! - A file that cannot be read, is not ours, or is for another key or endpoint is ignored
+//!   (and replaced on the next write), never an error.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dstor_types::{AccessToken, ApiKey, BaseUrl};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+/// Overrides the cache directory (tokens are stored directly in it).
+pub const CACHE_DIR_VAR: &str = "DSTOR_CACHE_DIR";
+
+/// The fraction of a token's lifetime after which it is no longer reused.
+pub const REUSE_FRACTION: f64 = 0.75;
+
+/// The format tag of a cache file.
+const FORMAT: &str = "dstor-cli/token-cache/v1";
+
+/// The extension of cache files (and only they are removed by [`clear`]).
+const EXTENSION: &str = "token.json";
+
+/// The cache directory: `$DSTOR_CACHE_DIR`, else `$XDG_CACHE_HOME/dstor/tokens`, else
+/// `$HOME/.cache/dstor/tokens`. `None` when none of them is set.
+pub fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+    let set = |var: &str| get(var).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(dir) = set(CACHE_DIR_VAR) {
+        return Some(dir);
+    }
+    let base = set("XDG_CACHE_HOME")
+        .filter(|p| p.is_absolute())
+        .or_else(|| set("HOME").map(|home| home.join(".cache")))
+        .or_else(|| set("LOCALAPPDATA"))?;
+    Some(base.join("dstor").join("tokens"))
+}
+
+/// The cache directory from the process environment.
+pub fn default_dir() -> Option<PathBuf> {
+    cache_dir(|var| std::env::var(var).ok())
+}
+
+/// A SHA-256 fingerprint of `key`, in hex: names the key without revealing it.
+pub fn fingerprint(key: &ApiKey) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"dstor-cli key fingerprint v1\0");
+    hash.update(key.expose_secret().as_bytes());
+    hex(&hash.finalize())
+}
+
+/// Where the token for `environment` (its name), `base` and `key` is cached.
+#[derive(Clone, Debug)]
+pub struct CacheSlot {
+    path: PathBuf,
+    environment: String,
+    endpoint: String,
+    fingerprint: String,
+}
+
+/// What is stored in a cache file.
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    format: String,
+    environment: String,
+    endpoint: String,
+    key_fingerprint: String,
+    access_token: String,
+}
+
+impl CacheSlot {
+    /// The slot in `dir` for this environment, endpoint and key.
+    pub fn new(dir: &Path, environment: &str, base: &BaseUrl, key: &ApiKey) -> Self {
+        let fingerprint = fingerprint(key);
+        let mut hash = Sha256::new();
+        for part in [environment, base.as_str(), fingerprint.as_str()] {
+            hash.update(part.as_bytes());
+            hash.update(b"\n");
+        }
+        let name = format!("{environment}-{}.{EXTENSION}", &hex(&hash.finalize())[..32]);
+        Self {
+            path: dir.join(name),
+            environment: environment.to_owned(),
+            endpoint: base.as_str().to_owned(),
+            fingerprint,
+        }
+    }
+
+    /// The cached token, if there is one for this slot that is still in the first 75% of
+    /// its life at `now`. Anything unreadable or foreign is treated as no token.
+    pub fn load(&self, now: SystemTime) -> Option<AccessToken> {
+        let text = std::fs::read(&self.path).ok()?;
+        let entry: Entry = serde_json::from_slice(&text).ok()?;
+        if entry.format != FORMAT
+            || entry.environment != self.environment
+            || entry.endpoint != self.endpoint
+            || entry.key_fingerprint != self.fingerprint
+        {
+            return None;
+        }
+        let token = AccessToken::new(entry.access_token).ok()?;
+        is_reusable(&token, now).then_some(token)
+    }
+
+    /// Stores `token` atomically, with mode 0600.
+    ///
+    /// # Errors
+    ///
+    /// The I/O error, with the step that failed.
+    pub fn store(&self, token: &AccessToken) -> Result<(), String> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        create_private_dir(dir)
+            .map_err(|e| format!("cannot create the cache directory {}: {e}", dir.display()))?;
+        let entry = Entry {
+            format: FORMAT.to_owned(),
+            environment: self.environment.clone(),
+            endpoint: self.endpoint.clone(),
+            key_fingerprint: self.fingerprint.clone(),
+            access_token: token.expose_secret().to_owned(),
+        };
+        let json = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
+        let write = || -> std::io::Result<()> {
+            let mut file = tempfile::Builder::new()
+                .prefix(".tmp-")
+                .suffix(".partial")
+                .tempfile_in(dir)?;
+            set_private(file.as_file())?;
+            file.write_all(&json)?;
+            file.as_file().sync_all()?;
+            file.persist(&self.path).map_err(|e| e.error)?;
+            Ok(())
+        };
+        write().map_err(|e| format!("cannot write the token cache {}: {e}", self.path.display()))
+    }
+}
+
+/// Whether `token` may be reused at `now`: its `iat` and `exp` are known and less than
+/// [`REUSE_FRACTION`] of its lifetime has passed.
+pub fn is_reusable(token: &AccessToken, now: SystemTime) -> bool {
+    let claims = token.claims();
+    let (Some(iat), Some(exp)) = (claims.iat, claims.exp) else {
+        return false;
+    };
+    if exp <= iat {
+        return false;
+    }
+    let Ok(now) = now.duration_since(UNIX_EPOCH) else {
+        return false;
+    };
+    let now = now.as_secs_f64();
+    let until = iat as f64 + (exp - iat) as f64 * REUSE_FRACTION;
+    now >= iat as f64 - 60.0 && now < until
+}
+
+/// Removes every cache file in `dir`; returns how many were removed.
+///
+/// # Errors
+///
+/// The I/O error, with the file or directory it concerns.
+pub fn clear(dir: &Path) -> Result<usize, String> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => {
+            return Err(format!(
+                "cannot list the cache directory {}: {e}",
+                dir.display()
+            ));
+        }
+    };
+    let mut removed = 0;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot list {}: {e}", dir.display()))?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(EXTENSION) || name.ends_with(".partial") {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| format!("cannot remove {}: {e}", entry.path().display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+#[cfg(unix)]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt as _;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+}
+
+#[cfg(not(unix))]
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)
+}
+
+#[cfg(unix)]
+fn set_private(file: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+}
+
+#[cfg(not(unix))]
+fn set_private(_file: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write as _;
+    bytes.iter().fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn jwt(iat: i64, exp: i64) -> AccessToken {
+        // Header and signature are never decoded; the payload is base64url JSON.
+        let payload = format!(r#"{{"iat":{iat},"exp":{exp},"sub":"s"}}"#);
+        let b64 = base64url(payload.as_bytes());
+        AccessToken::new(format!("h.{b64}.s")).unwrap()
+    }
+
+    fn base64url(bytes: &[u8]) -> String {
+        const T: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut out = String::new();
+        for chunk in bytes.chunks(3) {
+            let n = chunk
+                .iter()
+                .enumerate()
+                .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+            for i in 0..=chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            }
+        }
+        out
+    }
+
+    fn at(secs: u64) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(secs)
+    }
+
+    #[test]
+    fn tokens_are_reused_for_three_quarters_of_their_life() {
+        let token = jwt(1000, 2000);
+        assert!(token.is_jwt());
+        assert!(is_reusable(&token, at(1000)));
+        assert!(is_reusable(&token, at(1749)));
+        assert!(!is_reusable(&token, at(1750)));
+        assert!(!is_reusable(&token, at(2100)));
+    }
+
+    #[test]
+    fn the_directory_follows_xdg() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |var: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == var)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            cache_dir(env(&[("DSTOR_CACHE_DIR", "/c"), ("HOME", "/h")])),
+            Some("/c".into())
+        );
+        assert_eq!(
+            cache_dir(env(&[("XDG_CACHE_HOME", "/x"), ("HOME", "/h")])),
+            Some("/x/dstor/tokens".into())
+        );
+        assert_eq!(
+            cache_dir(env(&[("XDG_CACHE_HOME", "rel"), ("HOME", "/h")])),
+            Some("/h/.cache/dstor/tokens".into())
+        );
+        assert_eq!(cache_dir(env(&[])), None);
+    }
+
+    #[test]
+    fn a_stored_token_is_loaded_only_for_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = BaseUrl::parse("http://127.0.0.1:1").unwrap();
+        let key = ApiKey::new("k".repeat(64)).unwrap();
+        let other = ApiKey::new("o".repeat(64)).unwrap();
+        let slot = CacheSlot::new(dir.path(), "custom", &base, &key);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        let token = jwt(now, now + 3600);
+        slot.store(&token).unwrap();
+        assert_eq!(slot.load(SystemTime::now()), Some(token));
+        let text = std::fs::read_to_string(&slot.path).unwrap();
+        assert!(!text.contains(&"k".repeat(64)));
+        let other_slot = CacheSlot::new(dir.path(), "custom", &base, &other);
+        assert!(other_slot.load(SystemTime::now()).is_none());
+        std::fs::write(&slot.path, "{not json").unwrap();
+        assert!(slot.load(SystemTime::now()).is_none());
+        assert_eq!(clear(dir.path()).unwrap(), 1);
+    }
+}

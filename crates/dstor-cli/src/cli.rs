@@ -1,0 +1,219 @@
+//! The command line, as clap parses it. `dstor --help` is the manual.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// The exit codes, as listed at the end of `dstor --help`.
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  internal error (a bug: please report it)
+  2  usage error (unknown flag, bad value)
+  3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration, undecodable token)
+  4  dStor rejected the API key (401/403: wrong, expired or revoked key, or a key of the other environment)
+  5  network error (host unreachable, connection refused, timeout)
+  6  service error (5xx, throttled, not found, redirect, unreadable answer)
+  7  cache I/O error (the token cache directory cannot be read or written)
+
+The API key is read from DSTOR_API_KEY, --api-key-file PATH or --api-key-stdin; no flag takes
+the key itself, so it never shows in shell history or the process list.";
+
+/// `dstor`: access tokens for the dStor API from the shell.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dstor",
+    version,
+    about = "Access tokens for the dStor API, from the shell",
+    long_about = "Trades a dStor API key for a temporary access token (GET /v1/dev/temp-token), \
+                  inspects tokens, and runs a fake dStor service for local development.\n\n\
+                  Try `dstor demo` on a machine with no dStor account.",
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print an access token, for `TOKEN=$(dstor token)`.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Token(TokenArgs),
+    /// Decode a token's claims (without verifying its signature) and show when it expires.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Inspect(InspectArgs),
+    /// Manage the token cache used by `dstor token --cache`.
+    Cache {
+        /// What to do with the cache.
+        #[command(subcommand)]
+        action: CacheAction,
+    },
+    /// Run a fake dStor token service on this machine until Ctrl-C.
+    #[command(after_help = EXIT_CODES_HELP)]
+    ServeFake(ServeFakeArgs),
+    /// Show the whole flow against an in-process fake service: no account needed.
+    Demo,
+}
+
+/// `dstor cache ...`.
+#[derive(Debug, Subcommand)]
+pub enum CacheAction {
+    /// Remove every cached token.
+    Clear,
+    /// Print the directory where tokens are cached.
+    Path,
+}
+
+/// Which dStor deployment to talk to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EnvName {
+    /// The testing network, api.testnet.dstor.cloud
+    #[value(alias = "testing", alias = "test")]
+    Testnet,
+    /// Production, api.dstor.cloud
+    #[value(alias = "prod")]
+    Production,
+}
+
+/// Where the API key comes from, and where it is sent.
+#[derive(Debug, Args)]
+pub struct ConnectionArgs {
+    /// The dStor environment.
+    #[arg(long = "env", env = "DSTOR_ENV", value_enum, default_value_t = EnvName::Production)]
+    pub env: EnvName,
+    /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
+    /// Plain http is allowed only for loopback hosts.
+    #[arg(long, env = "DSTOR_ENDPOINT", value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// Read the API key from this file (surrounding whitespace is ignored). Without this
+    /// flag or --api-key-stdin, the key comes from DSTOR_API_KEY.
+    #[arg(long, value_name = "PATH", conflicts_with = "api_key_stdin")]
+    pub api_key_file: Option<PathBuf>,
+    /// Read the API key from standard input.
+    #[arg(long)]
+    pub api_key_stdin: bool,
+    /// The time allowed for each request to dStor (s, m suffixes; plain number: seconds).
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+}
+
+/// `dstor token`.
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Where the key comes from, and where it is sent.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// Print JSON: access_token, expires_at (RFC 3339), expires_in (seconds), subject,
+    /// environment and endpoint.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask for a token that lives this long: 90s, 30m, 1h, 7d (default 1h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "expires_at")]
+    pub expires_in: Option<Duration>,
+    /// Ask for a token that expires at this time: RFC 3339 (2030-01-01T00:00:00Z) or Unix
+    /// seconds.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub expires_at: Option<i64>,
+    /// Reuse a token across runs: it is kept in the user's cache directory
+    /// ($DSTOR_CACHE_DIR, else $XDG_CACHE_HOME/dstor/tokens or ~/.cache/dstor/tokens, mode
+    /// 0600, never the key) and reused until 75% of its lifetime has passed.
+    #[arg(long)]
+    pub cache: bool,
+}
+
+/// `dstor inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The token, or `-` (the default) to read it from standard input.
+    #[arg(value_name = "TOKEN", default_value = "-")]
+    pub token: String,
+}
+
+/// `dstor serve-fake`.
+#[derive(Debug, Args)]
+pub struct ServeFakeArgs {
+    /// The port to listen on (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// The address to listen on. Anything but loopback exposes the fake to the network.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: std::net::IpAddr,
+    /// Accept the API key in this file instead of a generated one.
+    #[arg(long, value_name = "PATH")]
+    pub key_file: Option<PathBuf>,
+}
+
+/// Parses `90`, `90s`, `30m`, `1h` or `7d` into a duration.
+///
+/// # Errors
+///
+/// A message for clap when the text is not such a duration.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (digits, unit) = text.split_at(split);
+    let scale: u64 = match unit.trim() {
+        "" | "s" | "sec" | "secs" => 1,
+        "m" | "min" | "mins" => 60,
+        "h" | "hour" | "hours" => 3600,
+        "d" | "day" | "days" => 86_400,
+        _ => return Err("use a number with an s, m, h or d suffix, such as 30m or 1h".into()),
+    };
+    let value: u64 = digits
+        .parse()
+        .map_err(|_| "use a number with an s, m, h or d suffix, such as 30m or 1h".to_owned())?;
+    value
+        .checked_mul(scale)
+        .map(Duration::from_secs)
+        .ok_or_else(|| "that duration is too long".to_owned())
+}
+
+/// Parses an RFC 3339 time or Unix seconds into Unix seconds.
+///
+/// # Errors
+///
+/// A message for clap when the text is neither.
+pub fn parse_time(text: &str) -> Result<i64, String> {
+    let text = text.trim();
+    if let Ok(seconds) = text.parse::<i64>() {
+        return Ok(seconds);
+    }
+    text.parse::<jiff::Timestamp>()
+        .map(|t| t.as_second())
+        .map_err(|_| "use an RFC 3339 time (2030-01-01T00:00:00Z) or Unix seconds".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_suffixes() {
+        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
+        assert!(parse_duration("1w").is_err());
+        assert!(parse_duration("h").is_err());
+    }
+
+    #[test]
+    fn times_are_rfc3339_or_unix() {
+        assert_eq!(parse_time("1632792437"), Ok(1_632_792_437));
+        assert_eq!(parse_time("2021-09-28T01:27:17Z"), Ok(1_632_792_437));
+        assert_eq!(parse_time("2021-09-28T03:27:17+02:00"), Ok(1_632_792_437));
+        assert!(parse_time("tomorrow").is_err());
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,98 @@
+//! `dstor demo`: the whole flow against an in-process fake service, with no account.
+
+use std::time::{Duration, SystemTime};
+
+use dstor_auth::{CacheConfig, TokenLifetime};
+use dstor_mock::FakeDstor;
+use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
+
+use crate::commands;
+use crate::exit::CliError;
+use crate::inspect;
+
+use super::fetch;
+
+/// Runs the demo.
+///
+/// # Errors
+///
+/// Any step's failure (none is expected: everything stays on this machine).
+pub fn run() -> Result<(), CliError> {
+    commands::runtime(false)?.block_on(demo())
+}
+
+async fn demo() -> Result<(), CliError> {
+    let server = FakeDstor::start()
+        .await
+        .map_err(|e| CliError::internal(format!("cannot start the fake service: {e}")))?;
+    let url = server.base_url();
+    let base = BaseUrl::parse(&url)
+        .map_err(|e| CliError::internal(format!("the fake service's URL is unusable: {e}")))?;
+    let environment = Environment::Custom(base);
+    let key = ApiKey::new(server.api_key())
+        .map_err(|e| CliError::internal(format!("the fake service's key is unusable: {e}")))?;
+    println!("1. Started a fake dStor service at {url}");
+    println!("   with a generated API key (a fake key: no account involved).");
+
+    // The in-process cache refuses to start two upstream requests within a second of each
+    // other: that bounds the forced refresh below, and makes its token's `iat` differ.
+    let config = CacheConfig::default().with_min_intervals(Duration::from_secs(1), Duration::ZERO);
+    let client = fetch::client(
+        &environment,
+        key,
+        TokenLifetime::default(),
+        Duration::from_secs(10),
+        Some(config),
+    )?;
+
+    let first = fetch::token(&client).await?;
+    println!();
+    println!(
+        "2. Fetched a token (GET /v1/dev/temp-token, as `dstor token` does): requests to the service: {}",
+        server.token_request_count()
+    );
+    show(&first);
+
+    let second = fetch::token(&client).await?;
+    let status = client.tokens().status();
+    println!();
+    println!(
+        "3. Asked again: {} the cache, no request made (requests to the service: {}, cache fetches: {}).",
+        if second.same_token(&first) {
+            "the same token, served from"
+        } else {
+            "a DIFFERENT token, not from"
+        },
+        server.token_request_count(),
+        status.fetches
+    );
+
+    println!();
+    println!("4. Forced a refresh (waits for the cache's one-second minimum between requests)...");
+    let third = fetch::with_spinner(client.tokens().force_refresh())
+        .await
+        .map_err(|e| CliError::from_auth(&e, &environment))?;
+    println!(
+        "   {} (requests to the service: {}, cache fetches: {}).",
+        if third.same_token(&first) {
+            "the same token text"
+        } else {
+            "a new token"
+        },
+        server.token_request_count(),
+        client.tokens().status().fetches
+    );
+    show(&third);
+
+    server.shutdown().await;
+    println!();
+    println!("Done. Against dStor itself: DSTOR_API_KEY=<your key> dstor token --env testnet");
+    Ok(())
+}
+
+/// Prints a token's claims, indented (never the token).
+fn show(token: &AccessToken) {
+    for line in inspect::describe(token, SystemTime::now()).lines() {
+        println!("   {line}");
+    }
+}

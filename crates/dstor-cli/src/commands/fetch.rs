@@ -1,0 +1,120 @@
+//! The one code path that trades the key for a token, shared by `dstor token` and
+//! `dstor demo`.
+
+use std::future::Future;
+use std::io::IsTerminal as _;
+use std::time::Duration;
+
+use dstor_auth::{CacheConfig, TokenLifetime};
+use dstor_http::{ConfigError, DstorClient};
+use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
+
+use crate::cli::{ConnectionArgs, EnvName};
+use crate::exit::CliError;
+
+/// How long a fetch may take before a spinner appears (on a terminal only).
+const SPINNER_AFTER: Duration = Duration::from_secs(1);
+
+/// The environment named by `--env`/`DSTOR_ENV`, or the custom endpoint of
+/// `--endpoint`/`DSTOR_ENDPOINT`, which wins.
+///
+/// # Errors
+///
+/// A config-class error for a malformed endpoint, or a plain-http one that is not loopback.
+pub fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
+    let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
+        return Ok(match args.env {
+            EnvName::Testnet => Environment::Testnet,
+            EnvName::Production => Environment::Production,
+        });
+    };
+    let base = BaseUrl::parse(endpoint.trim())
+        .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;
+    if !base.is_https() && !base.is_loopback() {
+        return Err(CliError::config(format!(
+            "refusing to send the API key over plain http to {}: use an https endpoint \
+             (plain http is allowed only for loopback hosts)",
+            base.host()
+        )));
+    }
+    Ok(Environment::Custom(base))
+}
+
+/// A client for `environment` with `key`; `cache` overrides the in-process cache's
+/// configuration.
+///
+/// # Errors
+///
+/// A config-class error when the client cannot be built.
+pub fn client(
+    environment: &Environment,
+    key: ApiKey,
+    lifetime: TokenLifetime,
+    timeout: Duration,
+    cache: Option<CacheConfig>,
+) -> Result<DstorClient, CliError> {
+    let mut builder = DstorClient::builder()
+        .environment(environment.clone())
+        .api_key(key)
+        .token_lifetime(lifetime)
+        .timeout(timeout)
+        .connect_timeout(timeout.min(Duration::from_secs(10)));
+    if let Some(cache) = cache {
+        builder = builder.cache_config(cache);
+    }
+    builder.build().map_err(|e| config_error(&e))
+}
+
+/// A build failure of the client, as the user sees it.
+fn config_error(error: &ConfigError) -> CliError {
+    match error {
+        ConfigError::Client(..) => {
+            CliError::internal(format!("cannot set up the HTTP client: {error}"))
+        }
+        _ => CliError::config(format!("{error}")),
+    }
+}
+
+/// A token from `client`, with a spinner on a terminal if it takes over a second.
+///
+/// # Errors
+///
+/// The fetch's failure, classified, with hints.
+pub async fn token(client: &DstorClient) -> Result<AccessToken, CliError> {
+    with_spinner(client.token())
+        .await
+        .map_err(|e| CliError::from_auth(&e, client.environment()))
+}
+
+/// Awaits `future`; if stderr is a terminal and it takes over [`SPINNER_AFTER`], shows a
+/// one-line spinner on stderr until it finishes, then erases it.
+pub async fn with_spinner<F: Future>(future: F) -> F::Output {
+    if !std::io::stderr().is_terminal() {
+        return future.await;
+    }
+    let started = tokio::time::Instant::now();
+    let future = std::pin::pin!(future);
+    let mut future = future;
+    tokio::select! {
+        output = &mut future => return output,
+        () = tokio::time::sleep(SPINNER_AFTER) => {}
+    }
+    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
+    let mut tick = tokio::time::interval(Duration::from_millis(120));
+    let mut frame = 0;
+    let output = loop {
+        tokio::select! {
+            output = &mut future => break output,
+            _ = tick.tick() => {
+                eprint!(
+                    "\r{} fetching a token from dStor ({}s)",
+                    FRAMES[frame % FRAMES.len()],
+                    started.elapsed().as_secs()
+                );
+                frame += 1;
+            }
+        }
+    };
+    eprint!("\r\x1b[2K");
+    output
+}

@@ -1,0 +1,63 @@
+//! `dstor serve-fake`: the fake dStor token service, until Ctrl-C.
+
+use std::net::SocketAddr;
+
+use dstor_mock::FakeDstor;
+
+use crate::cli::ServeFakeArgs;
+use crate::exit::CliError;
+use crate::{commands, key};
+
+/// Runs the fake service until Ctrl-C (or SIGTERM).
+///
+/// # Errors
+///
+/// A config-class error when the key file is unusable or the address cannot be bound.
+pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
+    let key = args.key_file.as_deref().map(key::from_file).transpose()?;
+    let addr = SocketAddr::new(args.host, args.port);
+    commands::runtime(true)?.block_on(async {
+        let mut builder = FakeDstor::builder().bind(addr);
+        if let Some(key) = &key {
+            builder = builder.key(key.expose_secret());
+        }
+        let server = builder.start().await.map_err(|e| {
+            CliError::config(format!(
+                "cannot listen on {addr}: {e}: pick another --port (0 picks a free one)"
+            ))
+        })?;
+        let url = server.base_url();
+        println!("fake dStor service listening at {url}");
+        if !args.host.is_loopback() {
+            eprintln!("dstor: warning: the fake service is reachable from the network at {addr}");
+        }
+        if key.is_none() {
+            // A fake key for a fake service: printing it is the point.
+            println!("fake API key: {}", server.api_key());
+        } else {
+            println!("accepting the API key from the key file");
+        }
+        println!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token");
+        println!("press Ctrl-C to stop");
+        shutdown_signal().await;
+        server.shutdown().await;
+        eprintln!("dstor: fake service stopped");
+        Ok(())
+    })
+}
+
+/// Resolves on Ctrl-C, or on SIGTERM on unix.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

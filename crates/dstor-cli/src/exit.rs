@@ -1,0 +1,185 @@
+//! Errors as the user sees them: one line on stderr and an exit code per class.
+
+use std::fmt;
+use std::process::ExitCode;
+
+use dstor_auth::{AuthError, TransportErrorKind};
+use dstor_types::{ApiError, BaseUrl, Environment};
+
+/// The class of a failure, each with its own exit code (listed in `dstor --help`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitClass {
+    /// 1: a bug.
+    Internal,
+    /// 3: no key, a malformed key, a bad endpoint or expiration, an undecodable token.
+    Config,
+    /// 4: dStor rejected the key (401/403).
+    KeyRejected,
+    /// 5: unreachable host, refused connection, timeout.
+    Network,
+    /// 6: 5xx, throttled, not found, redirect, unreadable answer.
+    Service,
+    /// 7: the token cache cannot be read or written.
+    CacheIo,
+}
+
+impl ExitClass {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Internal => 1,
+            Self::Config => 3,
+            Self::KeyRejected => 4,
+            Self::Network => 5,
+            Self::Service => 6,
+            Self::CacheIo => 7,
+        }
+    }
+}
+
+/// A failure of a command: its class and a one-line message that names the cause and the
+/// fix. The message never holds the API key or a token.
+#[derive(Debug)]
+pub struct CliError {
+    class: ExitClass,
+    message: String,
+}
+
+impl CliError {
+    /// A failure of `class` described by `message` (one line, no secret).
+    pub fn new(class: ExitClass, message: impl Into<String>) -> Self {
+        Self {
+            class,
+            message: message.into(),
+        }
+    }
+
+    /// A configuration or input error (exit code 3).
+    pub fn config(message: impl Into<String>) -> Self {
+        Self::new(ExitClass::Config, message)
+    }
+
+    /// A cache I/O error (exit code 7).
+    pub fn cache(message: impl Into<String>) -> Self {
+        Self::new(ExitClass::CacheIo, message)
+    }
+
+    /// An internal error (exit code 1).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ExitClass::Internal, message)
+    }
+
+    /// Classifies a failed token fetch from `environment`, adding the hints a user needs.
+    pub fn from_auth(error: &AuthError, environment: &Environment) -> Self {
+        let base = environment.base_url();
+        let class = classify(error);
+        let mut message = match error {
+            AuthError::Transport(e) => format!("{e} (endpoint {})", redact_url(&base)),
+            other => other.to_string(),
+        };
+        if error.is_key_rejected() {
+            match environment {
+                Environment::Production => {
+                    message.push_str("; if this key was made for testnet, pass --env testnet");
+                }
+                Environment::Testnet => {
+                    message
+                        .push_str("; if this key was made for production, pass --env production");
+                }
+                _ => message.push_str(&format!(
+                    "; check that the key belongs to the service at {}",
+                    redact_url(&base)
+                )),
+            }
+        }
+        Self::new(class, one_line(&message))
+    }
+
+    /// Prints the message on stderr and returns the exit code.
+    pub fn report(&self) -> ExitCode {
+        eprintln!("dstor: error: {}", one_line(&self.message));
+        ExitCode::from(self.class.code())
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CliError {}
+
+/// The exit class of a failed fetch.
+pub fn classify(error: &AuthError) -> ExitClass {
+    match error {
+        AuthError::Api(ApiError::KeyRejected { .. }) => ExitClass::KeyRejected,
+        AuthError::Api(_) | AuthError::ExpiredToken => ExitClass::Service,
+        AuthError::Transport(e) => match e.kind() {
+            TransportErrorKind::BodyTooLarge { .. } => ExitClass::Service,
+            _ => ExitClass::Network,
+        },
+        AuthError::Request(_) | AuthError::Expiration(_) | AuthError::InsecureEndpoint { .. } => {
+            ExitClass::Config
+        }
+        _ => ExitClass::Internal,
+    }
+}
+
+/// A base URL for a message (a [`BaseUrl`] holds no user info, so nothing to hide).
+fn redact_url(base: &BaseUrl) -> &str {
+    base.as_str()
+}
+
+/// Collapses newlines so that every error stays on one line.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dstor_auth::TransportError;
+
+    #[test]
+    fn classes_have_distinct_codes() {
+        let all = [
+            ExitClass::Internal,
+            ExitClass::Config,
+            ExitClass::KeyRejected,
+            ExitClass::Network,
+            ExitClass::Service,
+            ExitClass::CacheIo,
+        ];
+        let mut codes: Vec<u8> = all.iter().map(|c| c.code()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), all.len());
+        assert!(!codes.contains(&0) && !codes.contains(&2));
+    }
+
+    #[test]
+    fn a_rejected_key_on_production_hints_at_testnet() {
+        let error = AuthError::from(ApiError::KeyRejected {
+            status: 401,
+            message: None,
+        });
+        let e = CliError::from_auth(&error, &Environment::Production);
+        assert_eq!(e.class, ExitClass::KeyRejected);
+        assert!(e.to_string().contains("--env testnet"), "{e}");
+    }
+
+    #[test]
+    fn network_errors_name_the_endpoint() {
+        let error = AuthError::from(TransportError::new(TransportErrorKind::Timeout));
+        let e = CliError::from_auth(&error, &Environment::Testnet);
+        assert_eq!(e.class, ExitClass::Network);
+        assert!(e.to_string().contains("api.testnet.dstor.cloud"), "{e}");
+        let error = AuthError::from(ApiError::Server {
+            status: 503,
+            retry_after: None,
+            message: None,
+        });
+        assert_eq!(classify(&error), ExitClass::Service);
+    }
+}

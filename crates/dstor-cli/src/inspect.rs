@@ -1,0 +1,175 @@
+//! `dstor inspect`: a token's claims, decoded without verification, and its expiry in human
+//! form. The token itself is never printed.
+
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use dstor_types::{AccessToken, MAX_TOKEN_LEN};
+
+use crate::exit::CliError;
+
+/// Reads the token named by `arg` (`-`: standard input) and prints its claims.
+///
+/// # Errors
+///
+/// A config-class [`CliError`] when the token cannot be read or is not a JWT.
+pub fn run(arg: &str) -> Result<(), CliError> {
+    let text = if arg == "-" {
+        let mut text = String::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_TOKEN_LEN as u64 + 2)
+            .read_to_string(&mut text)
+            .map_err(|e| {
+                CliError::config(format!("cannot read a token from standard input: {e}"))
+            })?;
+        text
+    } else {
+        arg.to_owned()
+    };
+    let token = parse(&text)?;
+    print!("{}", describe(&token, SystemTime::now()));
+    Ok(())
+}
+
+/// The token in `text` (surrounding whitespace ignored), which must be a JWT.
+///
+/// # Errors
+///
+/// A config-class [`CliError`] that never holds the token.
+pub fn parse(text: &str) -> Result<AccessToken, CliError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(CliError::config(
+            "no token given: pass it as an argument, or pipe it in with `dstor inspect -`",
+        ));
+    }
+    let token =
+        AccessToken::new(text).map_err(|e| CliError::config(format!("not a usable token: {e}")))?;
+    if !token.is_jwt() {
+        return Err(CliError::config(
+            "not a JWT: a dStor access token has three dot-separated parts whose second is base64url JSON",
+        ));
+    }
+    Ok(token)
+}
+
+/// The report printed by `dstor inspect`, as of `now`.
+pub fn describe(token: &AccessToken, now: SystemTime) -> String {
+    let claims = token.claims();
+    let now = unix(now);
+    let mut out =
+        String::from("claims decoded WITHOUT verifying the signature (only dStor can verify it)\n");
+    let mut line = |name: &str, value: &str| {
+        let _ = writeln!(out, "{name:<11} {value}");
+    };
+    line("subject:", claims.sub.as_deref().unwrap_or("(none)"));
+    line("issuer:", claims.iss.as_deref().unwrap_or("(none)"));
+    let audience = if claims.aud.is_empty() {
+        "(none)".to_owned()
+    } else {
+        claims.aud.join(", ")
+    };
+    line("audience:", &audience);
+    match claims.iat {
+        Some(iat) => line(
+            "issued at:",
+            &format!("{} ({})", rfc3339(iat), ago(now - iat)),
+        ),
+        None => line("issued at:", "(unknown)"),
+    }
+    match claims.exp {
+        Some(exp) => line(
+            "expires at:",
+            &format!("{} ({})", rfc3339(exp), expiry(exp - now)),
+        ),
+        None => line("expires at:", "(unknown: the token has no exp claim)"),
+    }
+    if let (Some(iat), Some(exp)) = (claims.iat, claims.exp)
+        && exp > iat
+    {
+        line("lifetime:", &span(exp - iat));
+    }
+    out
+}
+
+/// Unix seconds as RFC 3339 (UTC), or the number itself when out of range.
+pub fn rfc3339(seconds: i64) -> String {
+    jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
+}
+
+/// `in 59 minutes` or `expired 3 hours ago`, for a token with `remaining` seconds left.
+pub fn expiry(remaining: i64) -> String {
+    if remaining > 0 {
+        format!("in {}", span(remaining))
+    } else {
+        format!("expired {} ago", span(remaining.saturating_neg().max(1)))
+    }
+}
+
+fn ago(elapsed: i64) -> String {
+    if elapsed >= 0 {
+        format!("{} ago", span(elapsed.max(1)))
+    } else {
+        format!("in {}: the clocks disagree", span(elapsed.saturating_neg()))
+    }
+}
+
+/// A duration in seconds in its largest whole unit: `1 second`, `59 minutes`, `3 hours`,
+/// `2 days`, `5 years`.
+pub fn span(seconds: i64) -> String {
+    let (n, unit) = match seconds {
+        ..60 => (seconds, "second"),
+        60..3_600 => (seconds / 60, "minute"),
+        3_600..172_800 => (seconds / 3_600, "hour"),
+        172_800..31_557_600 => (seconds / 86_400, "day"),
+        _ => (seconds / 31_557_600, "year"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// `time` in whole Unix seconds.
+pub fn unix(time: SystemTime) -> i64 {
+    match time.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    const DOCS_TOKEN: &str = concat!(
+        "eyJhbsomebiglongstring9.",
+        "eyJkIjpmYWxzZSwibyI6ZmFsc2UsInMiOmZhbHNlLCJ0IjpudWxsLCJpYXQiOjE2MzI3ODg4MzcsImV4cCI6",
+        "MTYzMjc5MjQzNywiYXVkIjoiZHN0b3IuY2xvdWQiLCJpc3MiOiJkc3Rvci5jbG91ZCIsInN1YiI6ImIyZTI3",
+        "ODE3LTA0MzktNDViZC04YTNkLTVjNTk2MTg1YmQwNSJ9.PyKa8sILa7nyD-4eI4lA0xjFBPcncNZQL4_iclZ_Fs8",
+    );
+
+    #[test]
+    fn the_docs_token_is_described() {
+        let token = parse(DOCS_TOKEN).unwrap();
+        let at = |s| UNIX_EPOCH + Duration::from_secs(s);
+        let before = describe(&token, at(1_632_792_437 - 3_540));
+        assert!(before.contains("in 59 minutes"), "{before}");
+        assert!(before.contains("2021-09-28T01:27:17Z"), "{before}");
+        assert!(before.contains("b2e27817-0439-45bd-8a3d-5c596185bd05"));
+        assert!(before.contains("WITHOUT verifying"));
+        let after = describe(&token, at(1_632_792_437 + 3 * 3_600 + 5));
+        assert!(after.contains("expired 3 hours ago"), "{after}");
+        assert!(!after.contains("PyKa8"));
+    }
+
+    #[test]
+    fn spans_use_the_largest_unit() {
+        assert_eq!(span(1), "1 second");
+        assert_eq!(span(3_599), "59 minutes");
+        assert_eq!(span(7_200), "2 hours");
+        assert_eq!(span(3 * 86_400), "3 days");
+        assert_eq!(expiry(-10_800), "expired 3 hours ago");
+        assert!(parse("opaque").is_err());
+    }
+}
