@@ -120,6 +120,9 @@ fn two_threads(c: &mut Criterion) {
     group.bench_function("CachedTokenProvider::token", |b| {
         b.iter_custom(|iters| contended(&cached, read_cached, iters));
     });
+    group.bench_function("CachedTokenProvider::try_cached", |b| {
+        b.iter_custom(|iters| contended(&cached, |c| c.try_cached().unwrap(), iters));
+    });
     group.bench_function("baseline RwLock<Option<AccessToken>>", |b| {
         b.iter_custom(|iters| contended(&base, read_baseline, iters));
     });

@@ -122,6 +122,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
         local::get(self.id, self.freshness.generation.load(Ordering::Acquire))
     }
 
+    /// Whether reads currently skip the clock.
+    #[cfg(test)]
+    pub(super) fn is_fresh(&self) -> bool {
+        self.freshness.fresh.load(Ordering::Acquire)
+    }
+
     /// Keeps a copy of a fresh `entry` for this thread's next reads.
     pub(super) fn remember_locally(&self, entry: &Entry) {
         if self.freshness.fresh.load(Ordering::Acquire)

@@ -9,11 +9,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use std::future::{Future, ready};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use dstor_types::AccessToken;
-use futures_util::future::Either;
 use tokio::time::Instant;
 
 pub use config::CacheConfig;
@@ -82,8 +83,8 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     #[inline]
     pub fn token(&self) -> impl Future<Output = Result<AccessToken, AuthError>> + Send + '_ {
         match self.cached_or_refreshing() {
-            Some(token) => Either::Left(ready(Ok(token))),
-            None => Either::Right(Box::pin(Shared::wait_for_token(&self.shared))),
+            Some(token) => TokenFuture::Cached(Some(token)),
+            None => TokenFuture::Refresh(Box::pin(Shared::wait_for_token(&self.shared))),
         }
     }
 
@@ -158,6 +159,29 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     /// The configuration.
     pub fn config(&self) -> &CacheConfig {
         &self.shared.config
+    }
+}
+
+/// The future of [`CachedTokenProvider::token`]: a cached token (one pointer, ready at once)
+/// or the boxed wait for a refresh.
+enum TokenFuture<F> {
+    Cached(Option<AccessToken>),
+    Refresh(Pin<Box<F>>),
+}
+
+impl<F: Future<Output = Result<AccessToken, AuthError>>> Future for TokenFuture<F> {
+    type Output = Result<AccessToken, AuthError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // `Pin<Box<F>>` and `Option<AccessToken>` are both `Unpin`.
+        match self.get_mut() {
+            Self::Cached(token) => match token.take() {
+                Some(token) => Poll::Ready(Ok(token)),
+                None => Poll::Ready(Err(AuthError::Cancelled)),
+            },
+            Self::Refresh(wait) => wait.as_mut().poll(cx),
+        }
     }
 }
 

@@ -297,3 +297,45 @@ async fn status_and_debug_carry_no_secret() {
     let text = format!("{status:?} {cache:?}");
     assert!(!text.contains(token.expose_secret()), "{text}");
 }
+
+#[test]
+fn a_runtime_that_shuts_down_takes_the_clock_free_path_with_it() {
+    let cache = cache(ScriptedProvider::new());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let token = runtime.block_on(cache.token()).unwrap();
+    assert!(cache.shared.is_fresh());
+    // The timer that would end the fresh window dies with its runtime, and lowers the flag
+    // as it goes: reads fall back to the clock rather than trust a window nobody watches.
+    drop(runtime);
+    assert!(!cache.shared.is_fresh());
+    assert!(cache.try_cached().unwrap().same_token(&token));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_clock_free_path_ends_with_the_fresh_window() {
+    let config = CacheConfig::default().with_refresh_ahead(0.75, 0.0);
+    let cache = CachedTokenProvider::with_config(Arc::new(ScriptedProvider::new()), config);
+    cache.token().await.unwrap();
+    assert!(cache.shared.is_fresh());
+    advance(HOUR * 3 / 4 - Duration::from_secs(1)).await;
+    settle().await;
+    assert!(cache.shared.is_fresh());
+    advance(Duration::from_secs(2)).await;
+    settle().await;
+    assert!(!cache.shared.is_fresh());
+    // The next read sees the refresh-ahead window and starts the refresh.
+    cache.token().now_or_never().unwrap().unwrap();
+    settle().await;
+    assert_eq!(cache.inner().calls(), 2);
+    assert!(cache.shared.is_fresh());
+}
+
+#[tokio::test(start_paused = true)]
+async fn short_lived_tokens_never_skip_the_clock() {
+    let cache = cache(ScriptedProvider::minting(Minted::Jwt(Duration::from_secs(20))));
+    cache.token().await.unwrap();
+    assert!(!cache.shared.is_fresh());
+}

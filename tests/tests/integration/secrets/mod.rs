@@ -6,6 +6,7 @@
 
 mod auth;
 mod http_client;
+mod logs;
 mod mock;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

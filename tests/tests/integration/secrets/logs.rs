@@ -1,0 +1,81 @@
+//! Logs: the debug-level tracing spans and events of a whole session (a fetch, a cache
+//! hit, a refused key, retries, a forced refresh) carry neither the key nor a token.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use dstor_auth::{CacheConfig, RetryPolicy};
+use dstor_http::DstorClient;
+use dstor_mock::{FakeDstor, Fault};
+use dstor_tests::LeakCheck;
+use tracing_subscriber::fmt::MakeWriter;
+
+use super::{KEY, key};
+
+/// Every line the subscriber writes, kept for the search.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn debug_logs_of_a_session_hold_no_secret() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = FakeDstor::builder().key(KEY).start().await.unwrap();
+    let client = DstorClient::builder()
+        .endpoint(server.base_url())
+        .api_key(key())
+        .retry_policy(
+            RetryPolicy::default().with_backoff(Duration::from_millis(1), Duration::from_millis(5)),
+        )
+        .cache_config(CacheConfig::default().with_min_intervals(Duration::ZERO, Duration::ZERO))
+        .build()
+        .unwrap();
+
+    server.push_faults([Fault::Status(503), Fault::Status(503)]);
+    let first = client.token().await.unwrap();
+    client.token().await.unwrap();
+    server.push_fault(Fault::Status(401));
+    client.tokens().force_refresh().await.unwrap_err();
+    let second = client.tokens().force_refresh().await.unwrap();
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    // The session was logged, so the search below means something.
+    assert!(text.contains("dstor.refresh"), "{text}");
+    assert!(text.contains("retrying"), "{text}");
+    assert!(text.contains("401"), "{text}");
+    let mut secrets = vec![KEY.to_owned(), "LeakCanary".to_owned()];
+    for token in [&first, &second] {
+        let jwt = token.expose_secret().to_owned();
+        let signature = jwt.rsplit('.').next().unwrap().to_owned();
+        secrets.extend([jwt, signature]);
+    }
+    let mut check = LeakCheck::new(secrets);
+    check.text("debug logs", &text);
+    check.assert_clean();
+}
