@@ -335,7 +335,9 @@ async fn the_clock_free_path_ends_with_the_fresh_window() {
 
 #[tokio::test(start_paused = true)]
 async fn short_lived_tokens_never_skip_the_clock() {
-    let cache = cache(ScriptedProvider::minting(Minted::Jwt(Duration::from_secs(20))));
+    let cache = cache(ScriptedProvider::minting(Minted::Jwt(Duration::from_secs(
+        20,
+    ))));
     cache.token().await.unwrap();
     assert!(!cache.shared.is_fresh());
 }
