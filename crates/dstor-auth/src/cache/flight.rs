@@ -1,7 +1,8 @@
 //! The state behind a cache: the current token, and the one request in flight.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
@@ -88,6 +89,19 @@ struct State {
     fresh_timer: Option<AbortHandle>,
 }
 
+/// Ends flight `id` when the fetch is dropped, however it ends.
+struct FlightEnded<'a, P> {
+    shared: &'a Shared<P>,
+    id: u64,
+}
+
+impl<P> Drop for FlightEnded<'_, P> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        self.shared.end_flight(&mut state, self.id);
+    }
+}
+
 struct Flight {
     id: u64,
     future: FlightFuture,
@@ -133,7 +147,8 @@ impl<P: TokenProvider + 'static> Shared<P> {
         if self.freshness.fresh.load(Ordering::Acquire)
             && self.freshness.generation.load(Ordering::Acquire) == entry.generation
         {
-            local::put(self.id, entry.generation, &entry.token);
+            let alive: Weak<dyn Any + Send + Sync> = Arc::downgrade(&self.freshness) as _;
+            local::put(self.id, entry.generation, &entry.token, alive);
         }
     }
 
@@ -276,6 +291,9 @@ impl<P: TokenProvider + 'static> Shared<P> {
 
     /// The request itself: ask the provider, cache what it gives, note how it went.
     async fn fetch(self: Arc<Self>, id: u64) -> Result<AccessToken, AuthError> {
+        // Should the provider panic, or the task be aborted, the flight still ends: the
+        // next caller starts a new one instead of joining a dead one forever.
+        let _ended = FlightEnded { shared: &self, id };
         let sent_at = Instant::now();
         let sent_wall = SystemTime::now();
         self.fetches.fetch_add(1, Ordering::Relaxed);
@@ -301,10 +319,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
             self.arm_fresh_timer(&mut state, generation, schedule, now);
             token
         });
-        if state.flight.as_ref().is_some_and(|f| f.id == id) {
-            state.flight = None;
-            self.in_flight.store(false, Ordering::Release);
-        }
+        self.end_flight(&mut state, id);
         match &result {
             Ok(_) => {
                 state.consecutive_failures = 0;
@@ -421,6 +436,14 @@ impl<P: TokenProvider + 'static> Shared<P> {
 impl<P> Shared<P> {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets flight `id`, if it is still the one in flight.
+    fn end_flight(&self, state: &mut State, id: u64) {
+        if state.flight.as_ref().is_some_and(|f| f.id == id) {
+            state.flight = None;
+            self.in_flight.store(false, Ordering::Release);
+        }
     }
 
     /// Stops the request in flight, if any, and breaks the cycle its future holds.

@@ -5,8 +5,14 @@
 //! count: on two cores reading the same token, that count's cache line bounces between them.
 //! Each thread therefore keeps its own copy of the current token (made with
 //! [`AccessToken::deep_clone`]) and clones that one.
+//!
+//! A copy lives until its thread next reads that cache (which replaces it), until the
+//! thread stores a copy for any cache after that cache was dropped (which purges it), or
+//! until the thread ends; the secret is wiped when the copy is dropped.
 
+use std::any::Any;
 use std::cell::RefCell;
+use std::sync::Weak;
 
 use dstor_types::AccessToken;
 
@@ -17,6 +23,8 @@ struct Slot {
     cache: u64,
     generation: u64,
     token: AccessToken,
+    /// Dead once the cache is dropped.
+    alive: Weak<dyn Any + Send + Sync>,
 }
 
 thread_local! {
@@ -39,15 +47,22 @@ pub(super) fn get(cache: u64, generation: u64) -> Option<AccessToken> {
 }
 
 /// Keeps a copy of `token`, generation `generation` of cache `cache`, for this thread.
-pub(super) fn put(cache: u64, generation: u64, token: &AccessToken) {
+pub(super) fn put(
+    cache: u64,
+    generation: u64,
+    token: &AccessToken,
+    alive: Weak<dyn Any + Send + Sync>,
+) {
     let _ = COPIES.try_with(|copies| {
         let Ok(mut copies) = copies.try_borrow_mut() else {
             return;
         };
+        copies.retain(|s| s.alive.strong_count() > 0);
         let slot = Slot {
             cache,
             generation,
             token: token.deep_clone(),
+            alive,
         };
         if let Some(old) = copies.iter_mut().find(|s| s.cache == cache) {
             *old = slot;

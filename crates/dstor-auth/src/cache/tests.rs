@@ -341,3 +341,25 @@ async fn short_lived_tokens_never_skip_the_clock() {
     cache.token().await.unwrap();
     assert!(!cache.shared.is_fresh());
 }
+
+#[derive(Debug)]
+struct Panicking;
+
+#[async_trait]
+impl TokenProvider for Panicking {
+    async fn token(&self) -> Result<AccessToken, AuthError> {
+        panic!("a provider bug")
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_provider_does_not_wedge_the_cache() {
+    let cache = CachedTokenProvider::new(Panicking);
+    for _ in 0..3 {
+        let err = cache.token().await.unwrap_err();
+        assert!(matches!(err, AuthError::Cancelled), "{err:?}");
+        assert!(!cache.status().refreshing);
+        advance(Duration::from_secs(2)).await;
+    }
+    assert_eq!(cache.status().fetches, 3);
+}
