@@ -17,6 +17,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default largest response body read: 64 KiB, far above any token response.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The most reserved up front for a body, whatever its declared length.
+const INITIAL_CAPACITY_CAP: usize = 64 * 1024;
+
 /// An [`HttpTransport`] over a [`reqwest::Client`] that this crate configures itself.
 ///
 /// The client is never one passed in, since a client brings its own redirect policy:
@@ -128,16 +131,26 @@ impl ReqwestTransport {
         self.proxied
     }
 
+    /// Reads the body, `max_body_bytes` at most: a larger declared `Content-Length` is
+    /// refused before a byte is read, and the chunk loop stops as soon as the count passes
+    /// the limit, so memory stays bounded whatever the server sends.
     async fn read_body(&self, response: &mut reqwest::Response) -> Result<Vec<u8>, TransportError> {
         let limit = self.max_body_bytes;
         let too_large = || TransportError::new(TransportErrorKind::BodyTooLarge { limit });
         let declared = response.content_length();
-        if declared.is_some_and(|len| len > limit as u64) {
+        if declared.is_some_and(|len| len > u64::try_from(limit).unwrap_or(u64::MAX)) {
             return Err(too_large());
         }
-        let capacity = declared.map_or(0, |len| usize::try_from(len).unwrap_or(limit));
-        let mut body = Vec::with_capacity(capacity.min(limit));
+        // The declared length is the server's word: reserve no more than a token response
+        // needs, whatever it says and however high the limit is set.
+        let capacity = declared
+            .and_then(|len| usize::try_from(len).ok())
+            .unwrap_or(0)
+            .min(limit)
+            .min(INITIAL_CAPACITY_CAP);
+        let mut body = Vec::with_capacity(capacity);
         while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            // `body.len() <= limit` holds at every step, so this cannot underflow.
             if chunk.len() > limit - body.len() {
                 return Err(too_large());
             }

@@ -3,10 +3,11 @@
 mod common;
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use dstor_http::{
     ApiKey, ConfigError, DstorClient, DstorClientBuilder, EnvVarError, Environment,
-    ReqwestTransport,
+    ReqwestTransport, TokenLifetime,
 };
 use dstor_mock::{FakeDstor, Fault};
 
@@ -198,7 +199,27 @@ async fn no_secret_in_any_debug_or_display() {
             .build()
             .unwrap_err(),
         DstorClientBuilder::new().build().unwrap_err(),
+        DstorClientBuilder::new()
+            .from_env_vars(env(&[("DSTOR_ENV", &key)]))
+            .unwrap_err(),
+        DstorClient::builder()
+            .api_key(ApiKey::new(key.as_str()).unwrap())
+            .user_agent_suffix(format!("{key}\u{1}x"))
+            .build()
+            .unwrap_err(),
+        DstorClient::builder()
+            .api_key(ApiKey::new(key.as_str()).unwrap())
+            .token_lifetime(TokenLifetime::After(Duration::ZERO))
+            .build()
+            .unwrap_err(),
+        ConfigError::InvalidEnvVar {
+            var: "DSTOR_API_KEY",
+            source: EnvVarError::NotUnicode,
+        },
     ];
+    assert!(matches!(errors[6], ConfigError::InvalidEnvVar { .. }));
+    assert!(matches!(errors[7], ConfigError::InvalidUserAgent));
+    assert!(matches!(errors[8], ConfigError::InvalidTokenLifetime(_)));
     for err in &errors {
         texts.push(chain(err));
     }

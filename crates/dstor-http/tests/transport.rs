@@ -36,6 +36,73 @@ async fn a_ten_mebibyte_body_fails_fast() {
     assert!(started.elapsed() < Duration::from_secs(5));
 }
 
+/// A client that read the body before judging its size would wait for bytes that never
+/// come and time out; one that trusts `Content-Length` refuses it unread.
+#[tokio::test]
+async fn a_declared_ten_mebibyte_body_is_refused_before_a_byte_is_read() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::StalledBody {
+        sent: 0,
+        content_length: Some(10 * 1024 * 1024),
+    });
+    let started = Instant::now();
+    let err = builder(&server)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err),
+        TransportErrorKind::BodyTooLarge { limit: 64 * 1024 }
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// Ten mebibytes without `Content-Length`, then a stall: a client that buffered the body
+/// to its end would hold all of it and then time out; the capped read stops at the limit.
+#[tokio::test]
+async fn a_chunked_ten_mebibyte_body_is_abandoned_at_the_limit() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::StalledBody {
+        sent: 10 * 1024 * 1024,
+        content_length: None,
+    });
+    let started = Instant::now();
+    let err = builder(&server)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        transport_kind(&err),
+        TransportErrorKind::BodyTooLarge { limit: 64 * 1024 }
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+/// A limit far above any memory still reserves nothing on the server's word.
+#[tokio::test]
+async fn a_huge_limit_and_a_huge_declared_length_allocate_nothing_up_front() {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(Fault::StalledBody {
+        sent: 10,
+        content_length: Some(1 << 60),
+    });
+    let err = builder(&server)
+        .max_body_bytes(usize::MAX)
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Timeout, "{err:?}");
+}
+
 #[tokio::test]
 async fn a_body_over_the_limit_without_content_length_is_cut_off() {
     let server = FakeDstor::start().await.unwrap();
@@ -104,24 +171,32 @@ async fn a_server_that_never_answers_times_out() {
 #[tokio::test]
 async fn a_body_that_stalls_times_out() {
     let server = FakeDstor::start().await.unwrap();
-    server.push_fault(Fault::EndlessBody);
-    // A limit so large the endless body would take far longer than the timeout to reach it.
+    // The head and a few bytes arrive at once; the rest never does.
+    server.push_fault(Fault::StalledBody {
+        sent: 20,
+        content_length: Some(1000),
+    });
     let client = builder(&server)
         .timeout(Duration::from_millis(300))
-        .max_body_bytes(usize::MAX)
         .build()
         .unwrap();
+    let started = Instant::now();
     let err = client.token().await.unwrap_err();
+    let elapsed = started.elapsed();
     assert_eq!(transport_kind(&err), TransportErrorKind::Timeout, "{err:?}");
+    assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
+    assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
 }
 
 #[tokio::test]
 async fn a_closed_port_is_a_connect_error() {
-    let server = FakeDstor::start().await.unwrap();
-    let url = server.base_url();
-    server.shutdown().await;
+    // A port bound but not listening refuses connections, and no other test or process
+    // can take it while the socket is held.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
     let client = DstorClient::builder()
-        .endpoint(url)
+        .endpoint(format!("http://{addr}"))
         .api_key(ApiKey::new("k".repeat(64)).unwrap())
         .retry_policy(RetryPolicy::none())
         .build()
@@ -131,13 +206,14 @@ async fn a_closed_port_is_a_connect_error() {
     assert!(err.is_retryable());
     // The URL is stripped (the socket address of a refused connection may remain).
     assert!(!common::chain(&err).contains("http://"), "{err:?}");
+    drop(socket);
 }
 
 #[tokio::test]
 async fn a_redirect_is_not_followed_and_the_key_goes_nowhere_else() {
     let server = FakeDstor::start().await.unwrap();
     let elsewhere = FakeDstor::start().await.unwrap();
-    for status in [301, 302, 307, 308] {
+    for status in [301, 302, 303, 307, 308] {
         server.push_fault(Fault::Redirect {
             status,
             location: format!("{}/v1/dev/temp-token", elsewhere.base_url()),
@@ -148,13 +224,47 @@ async fn a_redirect_is_not_followed_and_the_key_goes_nowhere_else() {
             "{err:?}"
         );
     }
+    assert_eq!(server.token_request_count(), 5);
+    // The second server received no request at all, so none with the key.
     assert_eq!(elsewhere.request_count(), 0);
-    assert!(
-        elsewhere
-            .requests()
-            .iter()
-            .all(|r| !r.headers.contains_key("api-key"))
-    );
+}
+
+#[tokio::test]
+async fn requests_go_through_the_proxy_given_and_only_to_it() {
+    let target = FakeDstor::start().await.unwrap();
+    let proxy = FakeDstor::start().await.unwrap();
+    let client = builder(&target)
+        .proxy(format!("http://user:hunter2@{}", proxy.addr()))
+        .build()
+        .unwrap();
+    // The fake proxy answers as a dStor that does not know the key.
+    let err = client.token().await.unwrap_err();
+    assert!(err.is_key_rejected(), "{err:?}");
+    assert_eq!(target.request_count(), 0);
+    let seen = proxy.requests();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].headers.contains_key("proxy-authorization"));
+    common::assert_no_secret(&common::chain(&err), &["hunter2", target.api_key()]);
+    common::assert_no_secret(&format!("{client:?}"), &["hunter2"]);
+}
+
+#[tokio::test]
+async fn an_unreachable_proxy_is_a_connect_error_without_its_credentials() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let target = FakeDstor::start().await.unwrap();
+    let err = builder(&target)
+        .proxy(format!("http://user:hunter2@{addr}"))
+        .build()
+        .unwrap()
+        .token()
+        .await
+        .unwrap_err();
+    assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
+    assert_eq!(target.request_count(), 0);
+    common::assert_no_secret(&common::chain(&err), &["hunter2", target.api_key()]);
+    drop(socket);
 }
 
 #[test]

@@ -41,6 +41,16 @@ pub(crate) enum MockBody {
         /// The total length.
         len: u64,
     },
+    /// A streamed body that sends `len` bytes and then stalls forever,
+    /// declaring `declared` bytes if given.
+    Stalled {
+        /// How many bytes were sent so far.
+        sent: u64,
+        /// How many bytes are sent before the stall.
+        len: u64,
+        /// The declared length, if any.
+        declared: Option<u64>,
+    },
     /// A streamed body that never ends.
     Endless {
         /// Whether the first chunk was sent.
@@ -60,6 +70,16 @@ impl MockBody {
     /// A streamed body of exactly `len` bytes.
     pub(crate) fn sized(len: u64) -> Self {
         Self::Sized { sent: 0, len }
+    }
+
+    /// A streamed body that sends `sent` bytes (at most `declared`, if given)
+    /// and then stalls.
+    pub(crate) fn stalled(sent: u64, declared: Option<u64>) -> Self {
+        Self::Stalled {
+            sent: 0,
+            len: declared.map_or(sent, |declared| sent.min(declared)),
+            declared,
+        }
     }
 
     /// A streamed body that never ends.
@@ -96,6 +116,15 @@ impl Body for MockBody {
                 *sent += data.len() as u64;
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
+            Self::Stalled { sent, len, .. } => {
+                if *sent >= *len {
+                    // Never woken: the connection stays open until it is aborted.
+                    return Poll::Pending;
+                }
+                let data = chunk(*sent == 0, *len - *sent);
+                *sent += data.len() as u64;
+                Poll::Ready(Some(Ok(Frame::data(data))))
+            }
             Self::Endless { started, pause } => {
                 if let Some(sleep) = pause.as_mut() {
                     ready!(sleep.as_mut().poll(cx));
@@ -112,7 +141,7 @@ impl Body for MockBody {
         match self {
             Self::Full(bytes) => bytes.is_none(),
             Self::Sized { sent, len } => sent >= len,
-            Self::Endless { .. } => false,
+            Self::Stalled { .. } | Self::Endless { .. } => false,
         }
     }
 
@@ -120,7 +149,12 @@ impl Body for MockBody {
         match self {
             Self::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             Self::Sized { sent, len } => SizeHint::with_exact(len.saturating_sub(*sent)),
-            Self::Endless { .. } => SizeHint::default(),
+            Self::Stalled {
+                sent,
+                declared: Some(declared),
+                ..
+            } => SizeHint::with_exact(declared.saturating_sub(*sent)),
+            Self::Stalled { declared: None, .. } | Self::Endless { .. } => SizeHint::default(),
         }
     }
 }

@@ -46,6 +46,21 @@ pub enum Fault {
     /// Answer `200` with a chunked body that never ends: 16 KiB chunks, with a
     /// short sleep between them.
     EndlessBody,
+    /// Answer `200` with the first `sent` bytes of a JSON-looking body, then
+    /// stall: send nothing more and never end, until the client gives up or the
+    /// server stops.
+    ///
+    /// With `content_length`, that `Content-Length` is declared (and `sent` is
+    /// capped to it), so a client that trusts the header can refuse the body
+    /// before reading a byte; without it the body is chunked, so a client has
+    /// to count what it reads. Either way a client that waits for the end of
+    /// the body waits until its timeout.
+    StalledBody {
+        /// How many bytes are sent before the stall.
+        sent: u64,
+        /// The `Content-Length` declared, if any.
+        content_length: Option<u64>,
+    },
     /// Never answer: the request waits until the server stops.
     Hang,
     /// Close the connection without sending any response.

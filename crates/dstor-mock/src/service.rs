@@ -182,6 +182,10 @@ async fn answer_fault(fault: Fault) -> Result<Response<MockBody>, DropConnection
         }
         Fault::OversizeBody { bytes } => json_stream(MockBody::sized(bytes)),
         Fault::EndlessBody => json_stream(MockBody::endless()),
+        Fault::StalledBody {
+            sent,
+            content_length,
+        } => json_stream(MockBody::stalled(sent, content_length)),
         Fault::Hang => std::future::pending().await,
         Fault::DropConnection => return Err(DropConnection),
     })

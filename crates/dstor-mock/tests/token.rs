@@ -93,6 +93,11 @@ async fn unknown_or_missing_key_is_a_401_that_does_not_echo_it() {
 
     let reply = token(server.addr(), &[]).await;
     assert_eq!(reply.status, 401);
+    assert_eq!(
+        reply.json(),
+        serde_json::json!({"message": "invalid api key"})
+    );
+    assert_eq!(server.token_request_count(), 2);
 }
 
 #[tokio::test]
