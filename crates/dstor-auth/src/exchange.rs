@@ -4,7 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest};
+use dstor_types::{
+    AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest, user_agent_header,
+};
 use tracing::Instrument as _;
 
 use crate::{AuthError, HttpTransport, TokenProvider};
@@ -32,7 +34,8 @@ impl TokenLifetime {
     ///
     /// # Errors
     ///
-    /// [`AuthError::Expiration`] for a lifetime under a second.
+    /// [`AuthError::Expiration`] for a lifetime under a second, or one so long it would end
+    /// after the year 9999.
     pub fn expiration(self) -> Result<Option<Expiration>, AuthError> {
         match self {
             Self::ServerDefault => Ok(None),
@@ -48,6 +51,28 @@ impl TokenLifetime {
 ///
 /// It refuses a plain-`http` endpoint unless the host is loopback, whatever the
 /// transport, so the key never travels in clear text.
+///
+/// Configuration mistakes are best caught where they are made: [`ApiKeyProvider::new`]
+/// checks the endpoint, and [`ApiKeyProvider::try_with_lifetime`] and
+/// [`ApiKeyProvider::try_with_user_agent_suffix`] check their value. (The infallible
+/// `with_*` forms accept anything; a bad value then fails every [`TokenProvider::token`]
+/// call with a permanent error, before anything is sent.)
+///
+/// ```
+/// use std::time::Duration;
+/// use dstor_auth::{ApiKeyProvider, AuthError, TokenLifetime, transport_fn};
+/// use dstor_types::{ApiKey, Environment};
+///
+/// let transport = transport_fn(|_request: http::Request<Vec<u8>>| async {
+///     Ok(http::Response::new(br#"{"access_token":"opaque"}"#.to_vec()))
+/// });
+/// let key = ApiKey::new("k".repeat(64))?;
+/// let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key)?
+///     .try_with_lifetime(TokenLifetime::After(Duration::from_secs(900)))?
+///     .try_with_user_agent_suffix("my-app/1.0")?;
+/// # let _ = provider;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct ApiKeyProvider<T> {
     transport: T,
     base: BaseUrl,
@@ -82,18 +107,45 @@ impl<T: HttpTransport> ApiKeyProvider<T> {
         })
     }
 
-    /// Sets the lifetime asked for each token (default: one hour).
+    /// Sets the lifetime asked for each token (default: one hour). A lifetime under a
+    /// second makes every token request fail; [`ApiKeyProvider::try_with_lifetime`]
+    /// refuses it here instead.
     #[must_use]
     pub fn with_lifetime(mut self, lifetime: TokenLifetime) -> Self {
         self.lifetime = lifetime;
         self
     }
 
-    /// Appends `suffix` to the user agent.
+    /// Sets the lifetime asked for each token, refusing one that cannot be requested.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Expiration`] for a lifetime under a second, or one that would end after
+    /// the year 9999.
+    pub fn try_with_lifetime(self, lifetime: TokenLifetime) -> Result<Self, AuthError> {
+        lifetime.expiration()?;
+        Ok(self.with_lifetime(lifetime))
+    }
+
+    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`. A suffix that
+    /// is not visible ASCII makes every token request fail;
+    /// [`ApiKeyProvider::try_with_user_agent_suffix`] refuses it here instead.
     #[must_use]
     pub fn with_user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
         self.user_agent_suffix = Some(suffix.into());
         self
+    }
+
+    /// Appends `suffix` to the user agent, refusing one a header cannot carry.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Request`] with [`dstor_types::RequestError::InvalidUserAgent`] when the
+    /// suffix holds anything but visible ASCII and spaces.
+    pub fn try_with_user_agent_suffix(self, suffix: impl Into<String>) -> Result<Self, AuthError> {
+        let suffix = suffix.into();
+        user_agent_header(&suffix)?;
+        Ok(self.with_user_agent_suffix(suffix))
     }
 
     /// The base URL requests go to.
@@ -123,6 +175,7 @@ impl<T: fmt::Debug> fmt::Debug for ApiKeyProvider<T> {
             .field("base", &self.base)
             .field("api_key", &self.api_key)
             .field("lifetime", &self.lifetime)
+            .field("user_agent_suffix", &self.user_agent_suffix)
             .finish()
     }
 }

@@ -101,6 +101,9 @@ pub(crate) fn full_jitter(base: Duration, cap: Duration, n: u32) -> Duration {
 
 /// A provider that retries its inner provider's retryable failures, following a
 /// [`RetryPolicy`].
+///
+/// It waits on Tokio's timer, so it runs inside a Tokio runtime with time enabled (as
+/// `#[tokio::main]` and `#[tokio::test]` give).
 #[derive(Debug)]
 pub struct RetryingProvider<P> {
     inner: P,
@@ -127,7 +130,7 @@ impl<P: TokenProvider> RetryingProvider<P> {
 #[async_trait]
 impl<P: TokenProvider> TokenProvider for RetryingProvider<P> {
     async fn token(&self) -> Result<AccessToken, AuthError> {
-        let deadline = Instant::now() + self.policy.deadline;
+        let deadline = far_off(Instant::now(), self.policy.deadline);
         let mut attempt = 1;
         loop {
             let span = tracing::debug_span!("dstor.attempt", attempt);
@@ -146,7 +149,7 @@ impl<P: TokenProvider> TokenProvider for RetryingProvider<P> {
                 return Err(error);
             }
             let wait = self.policy.backoff(attempt, &error);
-            if Instant::now() + wait >= deadline {
+            if far_off(Instant::now(), wait) >= deadline {
                 return Err(error);
             }
             tracing::debug!(attempt, wait_ms = wait.as_millis() as u64, error = %error, "retrying");
@@ -158,6 +161,14 @@ impl<P: TokenProvider> TokenProvider for RetryingProvider<P> {
     fn invalidate(&self, token: &AccessToken) {
         self.inner.invalidate(token);
     }
+}
+
+/// `now + wait`, saturating: a policy may say `Duration::MAX` for "no deadline".
+fn far_off(now: Instant, wait: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(wait)
+        .or_else(|| now.checked_add(CENTURY))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -23,7 +23,8 @@ impl Expiration {
     ///
     /// # Errors
     ///
-    /// [`ExpirationError::NotInFuture`] when `time` is not at least a second from now.
+    /// [`ExpirationError::NotInFuture`] when `time`, rounded down to the second, is not
+    /// after now.
     pub fn at(time: SystemTime) -> Result<Self, ExpirationError> {
         Self::at_relative_to(time, SystemTime::now())
     }
@@ -32,10 +33,28 @@ impl Expiration {
     ///
     /// # Errors
     ///
-    /// [`ExpirationError::NotInFuture`] for a lifetime under a second,
-    /// [`ExpirationError::OutOfRange`] for one too large to represent.
+    /// [`ExpirationError::NotInFuture`] for a lifetime under a second (always: whether the
+    /// rounded-down time would be in the future otherwise depends on the current fraction of
+    /// a second), [`ExpirationError::OutOfRange`] for one too large to represent.
     pub fn after(lifetime: Duration) -> Result<Self, ExpirationError> {
-        let now = SystemTime::now();
+        Self::after_relative_to(lifetime, SystemTime::now())
+    }
+
+    /// As [`Expiration::after`], with the current time given (for deterministic tests).
+    ///
+    /// # Errors
+    ///
+    /// As [`Expiration::after`].
+    pub fn after_relative_to(lifetime: Duration, now: SystemTime) -> Result<Self, ExpirationError> {
+        if lifetime < Duration::from_secs(1) {
+            let seconds = now
+                .checked_add(lifetime)
+                .and_then(unix_seconds)
+                .unwrap_or(0);
+            return Err(ExpirationError::NotInFuture {
+                unix_seconds: seconds,
+            });
+        }
         let time = now
             .checked_add(lifetime)
             .ok_or(ExpirationError::OutOfRange)?;
@@ -141,6 +160,28 @@ mod tests {
         assert!(Expiration::at_relative_to(now + Duration::from_millis(999), now).is_err());
         assert!(Expiration::at_relative_to(t(5), now).is_err());
         assert!(Expiration::from_unix_seconds(1_632_792_437).is_err());
+    }
+
+    #[test]
+    fn a_lifetime_under_a_second_is_refused_whatever_the_fraction_of_now() {
+        for millis in [0, 1, 500, 990, 999] {
+            let now = t(1_700_000_000) + Duration::from_millis(millis);
+            for lifetime in [
+                Duration::ZERO,
+                Duration::from_millis(10),
+                Duration::from_millis(999),
+            ] {
+                assert!(
+                    matches!(
+                        Expiration::after_relative_to(lifetime, now),
+                        Err(ExpirationError::NotInFuture { .. })
+                    ),
+                    "{lifetime:?} from {millis} ms past the second"
+                );
+            }
+            let one = Expiration::after_relative_to(Duration::from_secs(1), now).unwrap();
+            assert_eq!(one.unix_seconds(), 1_700_000_001);
+        }
     }
 
     #[test]

@@ -38,7 +38,9 @@ pub use api_key::{API_KEY_LEN, ApiKey, ApiKeyError, CharProblem};
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
-pub use request::{API_KEY_HEADER, EXPIRATION_HEADER, RequestError, TokenRequest, USER_AGENT};
+pub use request::{
+    API_KEY_HEADER, EXPIRATION_HEADER, RequestError, TokenRequest, USER_AGENT, user_agent_header,
+};
 pub use response::{ApiError, InvalidBody, MAX_MESSAGE_CHARS, parse_token_response, retry_after};
 pub use token::{AccessToken, MAX_TOKEN_LEN, TokenError};
 

@@ -9,8 +9,37 @@ use crate::expiration::Expiration;
 use crate::response::{ApiError, parse_token_response};
 use crate::token::AccessToken;
 
-/// The user agent every request names: this SDK and its version.
+/// The user agent every request names: this SDK (`dstor-rs`, the family of `dstor-*` crates,
+/// which share one version) and its version, as in `dstor-rs/0.1.0`.
 pub const USER_AGENT: &str = concat!("dstor-rs/", env!("CARGO_PKG_VERSION"));
+
+/// The `user-agent` header: [`USER_AGENT`], then `suffix` (trimmed) when it is not empty,
+/// as in `dstor-rs/0.1.0 my-app/2.0`.
+///
+/// ```
+/// use dstor_types::{RequestError, USER_AGENT, user_agent_header};
+///
+/// let agent = user_agent_header(" my-app/2.0 ").unwrap();
+/// assert_eq!(agent, format!("{USER_AGENT} my-app/2.0").as_str());
+/// assert_eq!(user_agent_header("bad\nagent"), Err(RequestError::InvalidUserAgent));
+/// ```
+///
+/// # Errors
+///
+/// [`RequestError::InvalidUserAgent`] when the suffix holds anything but visible ASCII and
+/// spaces (a control character, a tab, or a character outside ASCII, which HTTP headers do
+/// not carry reliably).
+pub fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
+    let suffix = suffix.trim();
+    if suffix.is_empty() {
+        return Ok(HeaderValue::from_static(USER_AGENT));
+    }
+    if !suffix.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+        return Err(RequestError::InvalidUserAgent);
+    }
+    HeaderValue::from_str(&format!("{USER_AGENT} {suffix}"))
+        .map_err(|_| RequestError::InvalidUserAgent)
+}
 
 /// The header that carries the API key.
 pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("api-key");
@@ -44,7 +73,7 @@ pub struct TokenRequest {
     base: BaseUrl,
     api_key: ApiKey,
     expiration: Option<Expiration>,
-    user_agent: String,
+    user_agent: Result<HeaderValue, RequestError>,
 }
 
 impl TokenRequest {
@@ -54,7 +83,7 @@ impl TokenRequest {
             base,
             api_key,
             expiration: None,
-            user_agent: USER_AGENT.to_owned(),
+            user_agent: Ok(HeaderValue::from_static(USER_AGENT)),
         }
     }
 
@@ -66,14 +95,23 @@ impl TokenRequest {
         self
     }
 
-    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`.
+    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`. A suffix a
+    /// header cannot carry makes [`TokenRequest::to_http`] fail; use
+    /// [`TokenRequest::try_user_agent_suffix`] to find out here.
     #[must_use]
     pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        let suffix = suffix.trim();
-        if !suffix.is_empty() {
-            self.user_agent = format!("{USER_AGENT} {suffix}");
-        }
+        self.user_agent = user_agent_header(suffix);
         self
+    }
+
+    /// Appends `suffix` to the user agent, refusing one a header cannot carry.
+    ///
+    /// # Errors
+    ///
+    /// [`RequestError::InvalidUserAgent`], as [`user_agent_header`].
+    pub fn try_user_agent_suffix(mut self, suffix: &str) -> Result<Self, RequestError> {
+        self.user_agent = Ok(user_agent_header(suffix)?);
+        Ok(self)
     }
 
     /// The requested expiration.
@@ -103,9 +141,7 @@ impl TokenRequest {
         }
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        let agent =
-            HeaderValue::from_str(&self.user_agent).map_err(|_| RequestError::InvalidUserAgent)?;
-        headers.insert(USER_AGENT_HEADER, agent);
+        headers.insert(USER_AGENT_HEADER, self.user_agent.clone()?);
         Ok(request)
     }
 
@@ -172,7 +208,10 @@ mod tests {
         assert_eq!(h["accept"], "application/json");
         assert_eq!(h["cache-control"], "no-store");
         assert_eq!(h["user-agent"], USER_AGENT);
-        assert!(USER_AGENT.starts_with("dstor-rs/"));
+        assert_eq!(
+            USER_AGENT.split_once('/'),
+            Some(("dstor-rs", env!("CARGO_PKG_VERSION")))
+        );
         assert!(request.body().is_empty());
         assert!(!format!("{request:?}").contains(KEY));
     }
@@ -200,10 +239,25 @@ mod tests {
             request.headers()["user-agent"],
             format!("{USER_AGENT} my-app/2.0").as_str()
         );
-        let err = TokenRequest::new(base, ApiKey::new(KEY).unwrap())
+        let err = TokenRequest::new(base.clone(), ApiKey::new(KEY).unwrap())
             .user_agent_suffix("bad\nagent")
             .to_http()
             .unwrap_err();
         assert_eq!(err, RequestError::InvalidUserAgent);
+        for bad in ["bad\nagent", "caf\u{e9}/1", "a\u{7f}b", "a\tb"] {
+            assert_eq!(
+                TokenRequest::new(base.clone(), ApiKey::new(KEY).unwrap())
+                    .try_user_agent_suffix(bad)
+                    .unwrap_err(),
+                RequestError::InvalidUserAgent,
+                "{bad:?}"
+            );
+        }
+        let blank = TokenRequest::new(base, ApiKey::new(KEY).unwrap())
+            .try_user_agent_suffix("  ")
+            .unwrap()
+            .to_http()
+            .unwrap();
+        assert_eq!(blank.headers()["user-agent"], USER_AGENT);
     }
 }

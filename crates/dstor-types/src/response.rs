@@ -9,23 +9,27 @@ use serde_json::Value;
 use crate::api_key::ApiKey;
 use crate::token::{AccessToken, TokenError};
 
-/// How dStor answered when it did not hand out a token. Messages are lowercase, carry the
-/// status and at most 200 characters of the server's own words (with the API key scrubbed
-/// out), never a token, and say what to do.
+/// How dStor answered when it did not hand out a token. Messages are lowercase, start with
+/// what happened and the status, say what to do, and end with at most 200 characters of
+/// the server's own words (with the API key scrubbed out), never a token:
+///
+/// ```text
+/// the API key was rejected (401): check DSTOR_API_KEY, whether the key expired or was revoked, and whether it was made for testnet or production (dStor said "invalid api key")
+/// ```
 ///
 /// `Clone`, so that one result can be shared by every caller waiting on it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ApiError {
     /// 400: the request was malformed, most often an expiration the server refused.
-    #[error("dStor refused the request as malformed (400{}): check the requested token expiration", Detail(.message))]
+    #[error("dStor refused the request as malformed (400): check the requested token expiration{}", Said(.message))]
     BadRequest {
         /// The server's message, if any.
         message: Option<String>,
     },
     /// 401 or 403: the API key is wrong, expired or revoked, or belongs to the other
     /// environment.
-    #[error("the API key was rejected ({status}{}): check DSTOR_API_KEY, whether the key expired or was revoked, and whether it was made for testnet or production", Detail(.message))]
+    #[error("the API key was rejected ({status}): check DSTOR_API_KEY, whether the key expired or was revoked, and whether it was made for testnet or production{}", Said(.message))]
     KeyRejected {
         /// 401 or 403.
         status: u16,
@@ -33,13 +37,13 @@ pub enum ApiError {
         message: Option<String>,
     },
     /// 404: there is no token endpoint at this address.
-    #[error("no dStor token endpoint at this address (404{}): check the environment or DSTOR_ENDPOINT", Detail(.message))]
+    #[error("no dStor token endpoint at this address (404): check the environment or DSTOR_ENDPOINT{}", Said(.message))]
     NotFound {
         /// The server's message, if any.
         message: Option<String>,
     },
     /// 408 or 429: the server asks the client to slow down.
-    #[error("dStor is throttling requests ({status}{}): retry later", Detail(.message))]
+    #[error("dStor is throttling requests ({status}): retry {}{}", Wait(.retry_after), Said(.message))]
     Throttled {
         /// 408 or 429.
         status: u16,
@@ -49,7 +53,7 @@ pub enum ApiError {
         message: Option<String>,
     },
     /// 5xx: the service is failing or unavailable.
-    #[error("dStor is unavailable ({status}{}): retry later", Detail(.message))]
+    #[error("dStor answered with a server error ({status}): {}{}", ServerAdvice(*.status, .retry_after), Said(.message))]
     Server {
         /// The status, 500 to 599.
         status: u16,
@@ -68,7 +72,7 @@ pub enum ApiError {
         status: u16,
     },
     /// Any other status.
-    #[error("dStor answered with an unexpected status ({status}{})", Detail(.message))]
+    #[error("dStor answered with an unexpected status ({status}): check the endpoint URL{}", Said(.message))]
     UnexpectedStatus {
         /// The status.
         status: u16,
@@ -76,7 +80,9 @@ pub enum ApiError {
         message: Option<String>,
     },
     /// A success status whose body is not a usable token.
-    #[error("dStor's token response could not be read: {reason}")]
+    #[error(
+        "dStor's token response could not be read ({reason}): check that the endpoint is dStor's API"
+    )]
     InvalidBody {
         /// What is wrong with it (never the body itself).
         reason: InvalidBody,
@@ -94,7 +100,8 @@ impl ApiError {
     }
 
     /// Whether the same request will keep failing until the configuration changes: 400,
-    /// 401, 403 and 404, a redirect, or an unreadable token.
+    /// 401, 403 and 404, or a redirect. (An unreadable success answer is neither retryable
+    /// nor permanent: it is dStor's fault, not the configuration's.)
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
@@ -141,7 +148,7 @@ pub enum InvalidBody {
     #[error("the body is not a JSON object")]
     NotJson,
     /// The object has no `access_token` string.
-    #[error("it has no access_token")]
+    #[error("the JSON has no access_token string")]
     MissingToken,
     /// The `access_token` is not usable.
     #[error("{0}")]
@@ -259,14 +266,39 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// Displays `: message` after a status, or nothing.
-struct Detail<'a>(&'a Option<String>);
+/// Displays ` (dStor said "message")` at the end of an error, or nothing.
+struct Said<'a>(&'a Option<String>);
 
-impl fmt::Display for Detail<'_> {
+impl fmt::Display for Said<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.0 {
-            Some(message) => write!(f, ": {message:?}"),
+            Some(message) => write!(f, " (dStor said {message:?})"),
             None => Ok(()),
+        }
+    }
+}
+
+/// Displays when to retry: `in 7 s`, or `later`.
+struct Wait<'a>(&'a Option<Duration>);
+
+impl fmt::Display for Wait<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(wait) if !wait.is_zero() => write!(f, "in {} s", wait.as_secs_f64().ceil()),
+            _ => f.write_str("later"),
+        }
+    }
+}
+
+/// What to do after a 5xx: retry the transient ones, report the others.
+struct ServerAdvice<'a>(u16, &'a Option<Duration>);
+
+impl fmt::Display for ServerAdvice<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if matches!(self.0, 500 | 502 | 503 | 504) {
+            write!(f, "retry {}", Wait(self.1))
+        } else {
+            f.write_str("check the endpoint URL, and report it to dStor if it persists")
         }
     }
 }

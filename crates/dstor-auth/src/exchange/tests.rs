@@ -1,6 +1,6 @@
 use std::sync::Mutex;
 
-use dstor_types::ApiError;
+use dstor_types::{ApiError, RequestError};
 use http::{Request, Response};
 use mockall::mock;
 
@@ -140,6 +140,72 @@ fn a_lifetime_under_a_second_is_refused_before_anything_is_sent() {
         .unwrap();
     let err = rt.block_on(provider.token()).unwrap_err();
     assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
+}
+
+#[test]
+fn the_try_forms_refuse_bad_values_up_front() {
+    let provider =
+        || ApiKeyProvider::new(MockTransport::new(), &Environment::Testnet, key()).unwrap();
+    for short in [Duration::ZERO, Duration::from_millis(999)] {
+        let err = provider()
+            .try_with_lifetime(TokenLifetime::After(short))
+            .unwrap_err();
+        assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
+        assert!(err.is_permanent());
+    }
+    let err = provider()
+        .try_with_lifetime(TokenLifetime::After(Duration::from_secs(u64::MAX / 4)))
+        .unwrap_err();
+    assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
+    for bad in ["bad\nagent", "caf\u{e9}/1"] {
+        let err = provider().try_with_user_agent_suffix(bad).unwrap_err();
+        assert!(
+            matches!(err, AuthError::Request(RequestError::InvalidUserAgent)),
+            "{err:?}"
+        );
+        assert!(err.to_string().contains("visible ASCII"), "{err}");
+    }
+    // What the try forms accept, token() accepts too.
+    let mut transport = MockTransport::new();
+    transport.expect_send().times(1).returning(|request| {
+        assert!(
+            request.headers()["user-agent"]
+                .to_str()
+                .unwrap()
+                .ends_with(" my-app/1.0")
+        );
+        assert!(request.headers().contains_key("x-expiration"));
+        Ok(answer(200, r#"{"access_token":"t"}"#))
+    });
+    let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key())
+        .unwrap()
+        .try_with_lifetime(TokenLifetime::After(Duration::from_secs(1)))
+        .unwrap()
+        .try_with_user_agent_suffix("my-app/1.0")
+        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    rt.block_on(provider.token()).unwrap();
+}
+
+#[test]
+fn the_infallible_forms_fail_every_call_before_sending() {
+    // MockTransport::new() has no expectations: any send would panic the test.
+    let provider = ApiKeyProvider::new(MockTransport::new(), &Environment::Testnet, key())
+        .unwrap()
+        .with_user_agent_suffix("bad\nagent");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        let err = rt.block_on(provider.token()).unwrap_err();
+        assert!(
+            matches!(err, AuthError::Request(RequestError::InvalidUserAgent)),
+            "{err:?}"
+        );
+        assert!(err.is_permanent() && !err.is_retryable());
+    }
 }
 
 #[test]

@@ -146,3 +146,19 @@ fn full_jitter_stays_below_the_exponential_ceiling() {
         }
     }
 }
+
+#[tokio::test(start_paused = true)]
+async fn an_unbounded_policy_does_not_overflow() {
+    let (provider, calls) = failing_then_ok(vec![server(503, Some(1)); 2]);
+    let policy = RetryPolicy::default()
+        .with_deadline(Duration::MAX)
+        .with_max_retry_after(Duration::MAX)
+        .with_backoff(Duration::MAX, Duration::MAX);
+    let started = Instant::now();
+    RetryingProvider::new(provider, policy)
+        .token()
+        .await
+        .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 3);
+    assert_eq!(started.elapsed(), Duration::from_secs(2));
+}

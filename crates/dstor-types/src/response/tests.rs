@@ -114,11 +114,11 @@ fn messages_carry_the_servers_words_but_never_the_key_or_a_token() {
             message: Some("Invalid API key".into())
         }
     );
-    assert!(
-        err.to_string()
-            .starts_with("the API key was rejected (401: \"Invalid API key\")")
+    assert_eq!(
+        err.to_string(),
+        "the API key was rejected (401): check DSTOR_API_KEY, whether the key expired or was \
+         revoked, and whether it was made for testnet or production (dStor said \"Invalid API key\")"
     );
-    assert!(err.to_string().contains("DSTOR_API_KEY"));
 
     let err = parse(401, &format!(r#"{{"error":"unknown key {KEY}"}}"#)).unwrap_err();
     let text = format!("{err} {err:?}");
@@ -172,4 +172,51 @@ fn a_429_carries_its_retry_after() {
         .unwrap();
     let err = parse_token_response(&response, None, None).unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+}
+
+#[test]
+fn messages_say_what_happened_then_what_to_do() {
+    let text = |status: u16, body: &str, retry_after: Option<&str>| {
+        let mut response = response(status, body);
+        if let Some(value) = retry_after {
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, value.parse().unwrap());
+        }
+        parse_token_response(&response, None, None)
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        text(400, "", None),
+        "dStor refused the request as malformed (400): check the requested token expiration"
+    );
+    assert_eq!(
+        text(429, "slow down", Some("7")),
+        "dStor is throttling requests (429): retry in 7 s (dStor said \"slow down\")"
+    );
+    assert_eq!(
+        text(503, "", None),
+        "dStor answered with a server error (503): retry later"
+    );
+    // 501 is not retried, so the message does not say to retry.
+    assert_eq!(
+        text(501, "", None),
+        "dStor answered with a server error (501): check the endpoint URL, and report it to \
+         dStor if it persists"
+    );
+    assert_eq!(
+        text(200, r#"{"token":"x"}"#, None),
+        "dStor's token response could not be read (the JSON has no access_token string): \
+         check that the endpoint is dStor's API"
+    );
+    for status in [302, 400, 401, 404, 418, 429, 500, 501] {
+        let message = text(status, "", None);
+        assert!(message.contains(&format!("({status})")), "{message}");
+        assert!(
+            message.contains(": check") || message.contains(": retry"),
+            "{message}"
+        );
+        assert!(message.starts_with(|c: char| c.is_lowercase()), "{message}");
+    }
 }
