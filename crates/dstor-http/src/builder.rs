@@ -8,8 +8,7 @@ use dstor_auth::{
     ApiKeyProvider, CacheConfig, CachedTokenProvider, RetryPolicy, RetryingProvider, TokenLifetime,
 };
 use dstor_types::secrecy::SecretString;
-use dstor_types::{ApiKey, BaseUrl, Environment, Expiration, USER_AGENT};
-use http::HeaderValue;
+use dstor_types::{ApiKey, BaseUrl, Environment};
 
 use crate::error::EnvVarError;
 use crate::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT};
@@ -269,13 +268,6 @@ impl DstorClientBuilder {
             });
         }
         let api_key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
-        if let Some(suffix) = &self.user_agent_suffix {
-            HeaderValue::from_str(&format!("{USER_AGENT} {}", suffix.trim()))
-                .map_err(|_| ConfigError::InvalidUserAgent)?;
-        }
-        if let TokenLifetime::After(lifetime) = self.token_lifetime {
-            Expiration::after(lifetime).map_err(ConfigError::InvalidTokenLifetime)?;
-        }
         let proxy = self.proxy.as_ref().map(|p| {
             use dstor_types::secrecy::ExposeSecret as _;
             p.expose_secret()
@@ -286,11 +278,14 @@ impl DstorClientBuilder {
             self.max_body_bytes,
             proxy,
         )?;
+        // The provider checks the lifetime and the user agent now, not at every request.
         let mut exchange = ApiKeyProvider::new(transport, &environment, api_key)
-            .map_err(ConfigError::from_auth)?
-            .with_lifetime(self.token_lifetime);
+            .and_then(|exchange| exchange.try_with_lifetime(self.token_lifetime))
+            .map_err(ConfigError::from_auth)?;
         if let Some(suffix) = self.user_agent_suffix {
-            exchange = exchange.with_user_agent_suffix(suffix);
+            exchange = exchange
+                .try_with_user_agent_suffix(suffix)
+                .map_err(ConfigError::from_auth)?;
         }
         let tokens = CachedTokenProvider::with_config(
             RetryingProvider::new(exchange, self.retry_policy),

@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 
 use dstor_auth::AuthError;
-use dstor_types::{ApiKeyError, EndpointError, ExpirationError};
+use dstor_types::{ApiKeyError, EndpointError, ExpirationError, RequestError};
 
 /// Why a [`crate::DstorClient`] or a [`crate::ReqwestTransport`] could not be built.
 ///
@@ -49,14 +49,17 @@ pub enum ConfigError {
     InvalidUserAgent,
     /// The token lifetime gives no expiration in the future (under a second, or absurdly
     /// long).
-    #[error("the token lifetime is not usable: ask for at least one second")]
+    #[error(
+        "the token lifetime is not usable: ask for at least one second, and an expiry before the year 9999"
+    )]
     InvalidTokenLifetime(#[source] ExpirationError),
     /// The HTTP client could not be built (most often: TLS could not be set up). The source
     /// holds no URL.
     #[error("the HTTP client could not be built: check the TLS setup of this system")]
     Client(#[source] Box<dyn StdError + Send + Sync>),
-    /// The token provider refused the configuration for another reason.
-    #[error("the token provider could not be set up")]
+    /// The token provider refused the configuration for another reason (its source says
+    /// which).
+    #[error("the token provider refused this configuration: check the builder's settings")]
     Auth(#[source] AuthError),
 }
 
@@ -78,6 +81,7 @@ impl ConfigError {
         match error {
             AuthError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
             AuthError::Expiration(e) => Self::InvalidTokenLifetime(e),
+            AuthError::Request(RequestError::InvalidUserAgent) => Self::InvalidUserAgent,
             other => Self::Auth(other),
         }
     }

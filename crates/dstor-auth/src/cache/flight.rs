@@ -1,28 +1,23 @@
 //! The state behind a cache: the current token, and the one request in flight.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use dstor_types::AccessToken;
 use futures_util::future::{BoxFuture, FutureExt as _, Shared as SharedFuture};
-use tokio::runtime::{Handle, RuntimeFlavor};
+use tokio::runtime::Handle;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
 use super::config::{CacheConfig, Schedule};
+use super::fresh::FreshWindow;
 use super::local;
 use super::status::{CacheStatus, TokenWindow};
 use crate::retry::full_jitter;
 use crate::{AuthError, TokenProvider};
-
-/// The least time between the start of the refresh-ahead window and expiry for which reads
-/// skip the clock: the timer that ends the fresh window may run this late without any caller
-/// being served an expired token.
-const FRESH_MARGIN: Duration = Duration::from_secs(10);
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -37,7 +32,7 @@ pub(super) struct Shared<P> {
     /// The token callers are served, read without a lock.
     pub(super) current: ArcSwapOption<Entry>,
     /// Whether the current token is in its fresh window; kept by a timer task.
-    freshness: Arc<Freshness>,
+    fresh: FreshWindow,
     /// Whether a request is in flight: lets readers in the refresh-ahead window skip the
     /// lock while one runs.
     in_flight: AtomicBool,
@@ -52,29 +47,6 @@ pub(super) struct Entry {
     generation: u64,
 }
 
-/// The fast path's view of the cache: `fresh` is true only while the current token
-/// (number `generation`) is in its fresh window *and* a timer task is armed to clear the flag
-/// when that window ends (or when the task is dropped, should its runtime shut down).
-/// Readers that see it skip the clock and take their thread's copy of the token.
-struct Freshness {
-    fresh: AtomicBool,
-    generation: AtomicU64,
-}
-
-/// Clears `fresh` when the timer fires or is dropped, unless a newer token has come.
-struct Unfresh {
-    freshness: Arc<Freshness>,
-    generation: u64,
-}
-
-impl Drop for Unfresh {
-    fn drop(&mut self) {
-        if self.freshness.generation.load(Ordering::Acquire) == self.generation {
-            self.freshness.fresh.store(false, Ordering::Release);
-        }
-    }
-}
-
 /// Everything behind the lock, which is never held across an await.
 #[derive(Default)]
 struct State {
@@ -86,7 +58,6 @@ struct State {
     consecutive_failures: u32,
     last_fetch_at: Option<Instant>,
     last_forced_at: Option<Instant>,
-    fresh_timer: Option<AbortHandle>,
 }
 
 /// Ends flight `id` when the fetch is dropped, however it ends.
@@ -115,10 +86,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
             provider,
             config,
             current: ArcSwapOption::empty(),
-            freshness: Arc::new(Freshness {
-                fresh: AtomicBool::new(false),
-                generation: AtomicU64::new(0),
-            }),
+            fresh: FreshWindow::new(),
             in_flight: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             fetches: AtomicU64::new(0),
@@ -130,25 +98,19 @@ impl<P: TokenProvider + 'static> Shared<P> {
     /// lock, no clock, no write to memory shared with other threads.
     #[inline]
     pub(super) fn fresh_local(&self) -> Option<AccessToken> {
-        if !self.freshness.fresh.load(Ordering::Acquire) {
-            return None;
-        }
-        local::get(self.id, self.freshness.generation.load(Ordering::Acquire))
+        local::get(self.id, self.fresh.generation()?)
     }
 
     /// Whether reads currently skip the clock.
     #[cfg(test)]
     pub(super) fn is_fresh(&self) -> bool {
-        self.freshness.fresh.load(Ordering::Acquire)
+        self.fresh.generation().is_some()
     }
 
     /// Keeps a copy of a fresh `entry` for this thread's next reads.
     pub(super) fn remember_locally(&self, entry: &Entry) {
-        if self.freshness.fresh.load(Ordering::Acquire)
-            && self.freshness.generation.load(Ordering::Acquire) == entry.generation
-        {
-            let alive: Weak<dyn Any + Send + Sync> = Arc::downgrade(&self.freshness) as _;
-            local::put(self.id, entry.generation, &entry.token, alive);
+        if self.fresh.generation() == Some(entry.generation) {
+            local::put(self.id, entry.generation, &entry.token, self.fresh.alive());
         }
     }
 
@@ -223,8 +185,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
         if self.forced_too_soon(&state, now) {
             return false;
         }
-        self.freshness.generation.fetch_add(1, Ordering::AcqRel);
-        self.freshness.fresh.store(false, Ordering::Release);
+        self.fresh.close();
         let previous = self.current.compare_and_swap(&current, None);
         let dropped = match (&*previous, &current) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
@@ -310,13 +271,13 @@ impl<P: TokenProvider + 'static> Shared<P> {
         });
         let mut state = self.lock();
         let result = result.map(|(token, schedule)| {
-            let generation = self.freshness.generation.fetch_add(1, Ordering::AcqRel) + 1;
+            let generation = self.fresh.next_generation();
             self.current.store(Some(Arc::new(Entry {
                 token: token.clone(),
                 schedule,
                 generation,
             })));
-            self.arm_fresh_timer(&mut state, generation, schedule, now);
+            self.fresh.open(generation, schedule, now);
             token
         });
         self.end_flight(&mut state, id);
@@ -336,48 +297,6 @@ impl<P: TokenProvider + 'static> Shared<P> {
             }
         }
         result
-    }
-
-    /// Lets readers skip the clock until the fresh window of token `generation` ends, when a
-    /// timer on this runtime clears the flag again. Without a multi-thread runtime, or for a
-    /// token whose windows are too close together, readers keep checking the clock.
-    fn arm_fresh_timer(
-        &self,
-        state: &mut State,
-        generation: u64,
-        schedule: Schedule,
-        now: Instant,
-    ) {
-        if let Some(old) = state.fresh_timer.take() {
-            old.abort();
-        }
-        let margin = schedule
-            .expires_at
-            .saturating_duration_since(schedule.refresh_at);
-        if margin < FRESH_MARGIN || now >= schedule.refresh_at {
-            return;
-        }
-        // A multi-thread runtime drives its timers for as long as it exists (and dropping it
-        // drops the timer, which lowers the flag); a current-thread runtime drives them only
-        // while someone blocks on it, which another runtime's readers cannot count on.
-        let Some(runtime) = Handle::try_current()
-            .ok()
-            .filter(|h| cfg!(test) || h.runtime_flavor() != RuntimeFlavor::CurrentThread)
-        else {
-            return;
-        };
-        // Raised before the timer exists, so that the timer's end always lowers it.
-        self.freshness.fresh.store(true, Ordering::Release);
-        let unfresh = Unfresh {
-            freshness: Arc::clone(&self.freshness),
-            generation,
-        };
-        let at = schedule.refresh_at;
-        let timer = runtime.spawn(async move {
-            let _unfresh = unfresh;
-            tokio::time::sleep_until(at).await;
-        });
-        state.fresh_timer = Some(timer.abort_handle());
     }
 
     /// How long to leave the upstream alone after a failure.
@@ -448,15 +367,12 @@ impl<P> Shared<P> {
 
     /// Stops the request in flight, if any, and breaks the cycle its future holds.
     pub(super) fn stop(&self) {
-        self.freshness.fresh.store(false, Ordering::Release);
+        self.fresh.stop();
         local::forget(self.id);
         let mut state = self.lock();
         let flight = state.flight.take();
         if let Some(abort) = flight.and_then(|f| f.abort) {
             abort.abort();
-        }
-        if let Some(timer) = state.fresh_timer.take() {
-            timer.abort();
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod config;
 mod flight;
+mod fresh;
 mod local;
 mod status;
 

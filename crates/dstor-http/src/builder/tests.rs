@@ -81,10 +81,12 @@ fn build_validates_lifetime_and_user_agent() {
             .build(),
         Err(ConfigError::InvalidTokenLifetime(_))
     ));
-    assert!(matches!(
-        base().user_agent_suffix("bad\nagent").build(),
-        Err(ConfigError::InvalidUserAgent)
-    ));
+    for bad in ["bad\nagent", "café/1.0"] {
+        assert!(matches!(
+            base().user_agent_suffix(bad).build(),
+            Err(ConfigError::InvalidUserAgent)
+        ));
+    }
     assert!(base().user_agent_suffix("my-app/1.0").build().is_ok());
 }
 
