@@ -6,12 +6,27 @@ use std::time::{Duration, Instant};
 
 use dstor_auth::{HttpTransport, TransportErrorKind};
 use dstor_http::{
-    ApiKey, AuthError, ConfigError, DstorClient, Environment, ReqwestTransport, RetryPolicy,
+    ApiKey, AuthError, ConfigError, DstorClient, DstorClientBuilder, Environment, ReqwestTransport,
+    RetryPolicy,
 };
 use dstor_mock::{FakeDstor, Fault};
 use dstor_types::{ApiError, TokenRequest};
 
 use common::{builder, client};
+
+/// One token request against a fresh fake server that answers with `fault`, through a client
+/// configured by `configure`: the error, and how long it took to come.
+async fn fail_with(
+    fault: Fault,
+    configure: impl FnOnce(DstorClientBuilder) -> DstorClientBuilder,
+) -> (AuthError, Duration) {
+    let server = FakeDstor::start().await.unwrap();
+    server.push_fault(fault);
+    let client = configure(builder(&server)).build().unwrap();
+    let started = Instant::now();
+    let err = client.token().await.unwrap_err();
+    (err, started.elapsed())
+}
 
 fn transport_kind(err: &AuthError) -> TransportErrorKind {
     match err {
@@ -40,48 +55,32 @@ async fn a_ten_mebibyte_body_fails_fast() {
 /// come and time out; one that trusts `Content-Length` refuses it unread.
 #[tokio::test]
 async fn a_declared_ten_mebibyte_body_is_refused_before_a_byte_is_read() {
-    let server = FakeDstor::start().await.unwrap();
-    server.push_fault(Fault::StalledBody {
+    let fault = Fault::StalledBody {
         sent: 0,
         content_length: Some(10 * 1024 * 1024),
-    });
-    let started = Instant::now();
-    let err = builder(&server)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-        .token()
-        .await
-        .unwrap_err();
+    };
+    let (err, elapsed) = fail_with(fault, |b| b.timeout(Duration::from_secs(10))).await;
     assert_eq!(
         transport_kind(&err),
         TransportErrorKind::BodyTooLarge { limit: 64 * 1024 }
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(elapsed < Duration::from_secs(5));
 }
 
 /// Ten mebibytes without `Content-Length`, then a stall: a client that buffered the body
 /// to its end would hold all of it and then time out; the capped read stops at the limit.
 #[tokio::test]
 async fn a_chunked_ten_mebibyte_body_is_abandoned_at_the_limit() {
-    let server = FakeDstor::start().await.unwrap();
-    server.push_fault(Fault::StalledBody {
+    let fault = Fault::StalledBody {
         sent: 10 * 1024 * 1024,
         content_length: None,
-    });
-    let started = Instant::now();
-    let err = builder(&server)
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap()
-        .token()
-        .await
-        .unwrap_err();
+    };
+    let (err, elapsed) = fail_with(fault, |b| b.timeout(Duration::from_secs(10))).await;
     assert_eq!(
         transport_kind(&err),
         TransportErrorKind::BodyTooLarge { limit: 64 * 1024 }
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(elapsed < Duration::from_secs(5));
 }
 
 /// A limit far above any memory still reserves nothing on the server's word.
@@ -105,21 +104,12 @@ async fn a_huge_limit_and_a_huge_declared_length_allocate_nothing_up_front() {
 
 #[tokio::test]
 async fn a_body_over_the_limit_without_content_length_is_cut_off() {
-    let server = FakeDstor::start().await.unwrap();
-    server.push_fault(Fault::EndlessBody);
-    let started = Instant::now();
-    let err = builder(&server)
-        .max_body_bytes(100 * 1024)
-        .build()
-        .unwrap()
-        .token()
-        .await
-        .unwrap_err();
+    let (err, elapsed) = fail_with(Fault::EndlessBody, |b| b.max_body_bytes(100 * 1024)).await;
     assert_eq!(
         transport_kind(&err),
         TransportErrorKind::BodyTooLarge { limit: 100 * 1024 }
     );
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(elapsed < Duration::from_secs(5));
 }
 
 #[tokio::test]
@@ -170,19 +160,12 @@ async fn a_server_that_never_answers_times_out() {
 
 #[tokio::test]
 async fn a_body_that_stalls_times_out() {
-    let server = FakeDstor::start().await.unwrap();
     // The head and a few bytes arrive at once; the rest never does.
-    server.push_fault(Fault::StalledBody {
+    let fault = Fault::StalledBody {
         sent: 20,
         content_length: Some(1000),
-    });
-    let client = builder(&server)
-        .timeout(Duration::from_millis(300))
-        .build()
-        .unwrap();
-    let started = Instant::now();
-    let err = client.token().await.unwrap_err();
-    let elapsed = started.elapsed();
+    };
+    let (err, elapsed) = fail_with(fault, |b| b.timeout(Duration::from_millis(300))).await;
     assert_eq!(transport_kind(&err), TransportErrorKind::Timeout, "{err:?}");
     assert!(elapsed >= Duration::from_millis(250), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(3), "{elapsed:?}");
