@@ -1,16 +1,26 @@
 //! Wall time per run of `dstor token` (fresh fetch), `dstor token --cache` (warm) and the
 //! docs' curl command, each against an in-process fake dStor.
 //!
-//! `cargo bench -p dstor-cli --bench cli`
+//! `cargo bench -p dstor-cli --bench cli`. Under `cargo test --benches` (no `--bench`
+//! argument) each command runs only a few times: a smoke test that the benchmark works.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use dstor_mock::FakeDstor;
 
+/// Timed runs per command under `cargo bench`.
 const RUNS: usize = 50;
 
+/// Timed runs per command under `cargo test --benches`.
+const SMOKE_RUNS: usize = 3;
+
 fn main() {
+    let runs = if std::env::args().any(|arg| arg == "--bench") {
+        RUNS
+    } else {
+        SMOKE_RUNS
+    };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -34,16 +44,16 @@ fn main() {
 
     let mut rows = Vec::new();
     let before = server.token_request_count();
-    rows.push(("dstor token (fetch)", time(|| dstor(&["token"]))));
+    rows.push(("dstor token (fetch)", time(runs, || dstor(&["token"]))));
     assert_eq!(
         server.token_request_count() - before,
-        RUNS + 1,
+        runs + 1,
         "every run fetches"
     );
 
     run_ok(&mut dstor(&["token", "--cache"])); // prime the cache
     let before = server.token_request_count();
-    let warm = time(|| dstor(&["token", "--cache"]));
+    let warm = time(runs, || dstor(&["token", "--cache"]));
     assert_eq!(
         server.token_request_count(),
         before,
@@ -52,8 +62,11 @@ fn main() {
     rows.push(("dstor token --cache (warm)", warm));
 
     // The floors: spawning a process that does nothing, and `dstor` doing no work.
-    rows.push(("/bin/true (spawn floor)", time(|| Command::new("true"))));
-    rows.push(("dstor --version", time(|| dstor(&["--version"]))));
+    rows.push((
+        "/bin/true (spawn floor)",
+        time(runs, || Command::new("true")),
+    ));
+    rows.push(("dstor --version", time(runs, || dstor(&["--version"]))));
 
     let has_curl = Command::new("curl")
         .arg("--version")
@@ -75,12 +88,12 @@ fn main() {
                 .args(["--header", &format!("x-expiration: {exp}")]);
             command
         };
-        rows.push(("curl (docs' command)", time(curl)));
+        rows.push(("curl (docs' command)", time(runs, curl)));
     } else {
         println!("note: curl is not installed; its row is skipped");
     }
 
-    println!("{RUNS} runs each, wall time per run (process start to exit):");
+    println!("{runs} runs each, wall time per run (process start to exit):");
     println!("{:<28} {:>10} {:>10}", "command", "mean", "median");
     for (name, stats) in &rows {
         println!("{name:<28} {:>10} {:>10}", ms(stats.mean), ms(stats.median));
@@ -101,10 +114,10 @@ struct Stats {
     median: Duration,
 }
 
-/// Runs the command made by `make` once to warm up, then [`RUNS`] times, timed.
-fn time(make: impl Fn() -> Command) -> Stats {
+/// Runs the command made by `make` once to warm up, then `runs` times, timed.
+fn time(runs: usize, make: impl Fn() -> Command) -> Stats {
     run_ok(&mut make());
-    let mut samples: Vec<Duration> = (0..RUNS)
+    let mut samples: Vec<Duration> = (0..runs)
         .map(|_| {
             let mut command = make();
             command
@@ -121,8 +134,8 @@ fn time(make: impl Fn() -> Command) -> Stats {
     samples.sort_unstable();
     let total: Duration = samples.iter().sum();
     Stats {
-        mean: total / RUNS as u32,
-        median: samples[RUNS / 2],
+        mean: total / u32::try_from(runs).expect("a small count"),
+        median: samples[runs / 2],
     }
 }
 

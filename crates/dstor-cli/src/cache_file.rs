@@ -1,14 +1,17 @@
-//! The token cache of `dstor token --cache`: one JSON file per environment, endpoint and
-//! key, in the user's cache directory.
+//! The token cache of `dstor token --cache`: one JSON file per environment, endpoint, key
+//! and requested lifetime, in the user's cache directory.
 //!
 //! - The key itself is never written: a file is named and checked by a SHA-256 fingerprint.
 //! - Files are written atomically (a temporary file in the same directory, then a rename)
 //!   with mode 0600, in a directory of mode 0700.
-//! - A token is reused until 75% of its lifetime (`exp − iat`) has passed.
-//! - A file that cannot be read, is not ours, or is for another key or endpoint is ignored
-//!   (and replaced on the next write), never an error.
+//! - A token is reused until 75% of its lifetime (`exp − iat`) has passed: the
+//!   refresh-ahead window of the in-process cache.
+//! - A token is reused only for the lifetime it was asked with: `--expires-in 5m` never
+//!   gets a cached token that lives a day.
+//! - A file that cannot be read, is not ours, is too large, or is for another key, endpoint
+//!   or lifetime is ignored (and replaced on the next write), never an error.
 
-use std::io::Write as _;
+use std::io::{Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -23,7 +26,11 @@ pub const CACHE_DIR_VAR: &str = "DSTOR_CACHE_DIR";
 pub const REUSE_FRACTION: f64 = 0.75;
 
 /// The format tag of a cache file.
-const FORMAT: &str = "dstor-cli/token-cache/v1";
+const FORMAT: &str = "dstor-cli/token-cache/v2";
+
+/// The most bytes read from a cache file: a token and a few short fields are far less; a
+/// file that is larger (or a link to a device that never ends) is not ours.
+const MAX_FILE_LEN: u64 = 64 * 1024;
 
 /// The extension of cache files (and only they are removed by [`clear`]).
 const EXTENSION: &str = "token.json";
@@ -55,13 +62,15 @@ pub fn fingerprint(key: &ApiKey) -> String {
     hex(&hash.finalize())
 }
 
-/// Where the token for `environment` (its name), `base` and `key` is cached.
+/// Where the token for `environment` (its name), `base`, `key` and requested lifetime is
+/// cached.
 #[derive(Clone, Debug)]
 pub struct CacheSlot {
     path: PathBuf,
     environment: String,
     endpoint: String,
     fingerprint: String,
+    lifetime: String,
 }
 
 /// What is stored in a cache file.
@@ -71,15 +80,23 @@ struct Entry {
     environment: String,
     endpoint: String,
     key_fingerprint: String,
+    lifetime: String,
     access_token: String,
 }
 
 impl CacheSlot {
-    /// The slot in `dir` for this environment, endpoint and key.
-    pub fn new(dir: &Path, environment: &str, base: &BaseUrl, key: &ApiKey) -> Self {
+    /// The slot in `dir` for this environment, endpoint and key, and the requested
+    /// `lifetime` (any text that names it, such as `in:3600` or `at:1900000000`).
+    pub fn new(
+        dir: &Path,
+        environment: &str,
+        base: &BaseUrl,
+        key: &ApiKey,
+        lifetime: &str,
+    ) -> Self {
         let fingerprint = fingerprint(key);
         let mut hash = Sha256::new();
-        for part in [environment, base.as_str(), fingerprint.as_str()] {
+        for part in [environment, base.as_str(), fingerprint.as_str(), lifetime] {
             hash.update(part.as_bytes());
             hash.update(b"\n");
         }
@@ -89,18 +106,28 @@ impl CacheSlot {
             environment: environment.to_owned(),
             endpoint: base.as_str().to_owned(),
             fingerprint,
+            lifetime: lifetime.to_owned(),
         }
     }
 
     /// The cached token, if there is one for this slot that is still in the first 75% of
     /// its life at `now`. Anything unreadable or foreign is treated as no token.
     pub fn load(&self, now: SystemTime) -> Option<AccessToken> {
-        let text = std::fs::read(&self.path).ok()?;
+        let mut text = Vec::new();
+        std::fs::File::open(&self.path)
+            .ok()?
+            .take(MAX_FILE_LEN + 1)
+            .read_to_end(&mut text)
+            .ok()?;
+        if text.len() as u64 > MAX_FILE_LEN {
+            return None;
+        }
         let entry: Entry = serde_json::from_slice(&text).ok()?;
         if entry.format != FORMAT
             || entry.environment != self.environment
             || entry.endpoint != self.endpoint
             || entry.key_fingerprint != self.fingerprint
+            || entry.lifetime != self.lifetime
         {
             return None;
         }
@@ -122,6 +149,7 @@ impl CacheSlot {
             environment: self.environment.clone(),
             endpoint: self.endpoint.clone(),
             key_fingerprint: self.fingerprint.clone(),
+            lifetime: self.lifetime.clone(),
             access_token: token.expose_secret().to_owned(),
         };
         let json = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
@@ -153,9 +181,11 @@ pub fn is_reusable(token: &AccessToken, now: SystemTime) -> bool {
     let Ok(now) = now.duration_since(UNIX_EPOCH) else {
         return false;
     };
+    // In floating point: the claims come from the network, and `exp - iat` may overflow.
     let now = now.as_secs_f64();
-    let until = iat as f64 + (exp - iat) as f64 * REUSE_FRACTION;
-    now >= iat as f64 - 60.0 && now < until
+    let (iat, exp) = (iat as f64, exp as f64);
+    let until = iat + (exp - iat) * REUSE_FRACTION;
+    now >= iat - 60.0 && now < until
 }
 
 /// Removes every cache file in `dir`; returns how many were removed.
@@ -260,6 +290,29 @@ mod tests {
         assert!(is_reusable(&token, at(1749)));
         assert!(!is_reusable(&token, at(1750)));
         assert!(!is_reusable(&token, at(2100)));
+        // Issued more than a minute in the future: the clocks disagree, fetch anew.
+        assert!(!is_reusable(&token, at(900)));
+    }
+
+    #[test]
+    fn absurd_claims_are_not_reused_and_do_not_panic() {
+        // `exp - iat` overflows i64 here: no panic, and the claims alone decide.
+        assert!(is_reusable(&jwt(i64::MIN, i64::MAX), at(1000)));
+        for (iat, exp) in [
+            (i64::MAX, i64::MIN),
+            (i64::MAX, i64::MAX),
+            (i64::MIN, i64::MIN),
+        ] {
+            assert!(!is_reusable(&jwt(iat, exp), at(1000)), "{iat} {exp}");
+        }
+    }
+
+    #[test]
+    fn the_reuse_window_is_the_in_process_caches_refresh_ahead() {
+        assert_eq!(
+            REUSE_FRACTION,
+            dstor_auth::CacheConfig::default().refresh_ahead
+        );
     }
 
     #[test]
@@ -293,20 +346,50 @@ mod tests {
         let base = BaseUrl::parse("http://127.0.0.1:1").unwrap();
         let key = ApiKey::new("k".repeat(64)).unwrap();
         let other = ApiKey::new("o".repeat(64)).unwrap();
-        let slot = CacheSlot::new(dir.path(), "custom", &base, &key);
+        let slot = CacheSlot::new(dir.path(), "custom", &base, &key, "in:3600");
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
         let token = jwt(now, now + 3600);
         slot.store(&token).unwrap();
-        assert_eq!(slot.load(SystemTime::now()), Some(token));
+        assert_eq!(slot.load(SystemTime::now()).as_ref(), Some(&token));
         let text = std::fs::read_to_string(&slot.path).unwrap();
         assert!(!text.contains(&"k".repeat(64)));
-        let other_slot = CacheSlot::new(dir.path(), "custom", &base, &other);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&slot.path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let other_slot = CacheSlot::new(dir.path(), "custom", &base, &other, "in:3600");
         assert!(other_slot.load(SystemTime::now()).is_none());
+        let shorter = CacheSlot::new(dir.path(), "custom", &base, &key, "in:300");
+        assert!(shorter.load(SystemTime::now()).is_none());
+        // The other key's entry, copied into this key's file, is foreign.
+        other_slot.store(&token).unwrap();
+        std::fs::copy(&other_slot.path, &slot.path).unwrap();
+        assert!(slot.load(SystemTime::now()).is_none());
         std::fs::write(&slot.path, "{not json").unwrap();
         assert!(slot.load(SystemTime::now()).is_none());
-        assert_eq!(clear(dir.path()).unwrap(), 1);
+        assert_eq!(clear(dir.path()).unwrap(), 2);
+    }
+
+    #[test]
+    fn an_oversized_file_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = BaseUrl::parse("http://127.0.0.1:1").unwrap();
+        let key = ApiKey::new("k".repeat(64)).unwrap();
+        let slot = CacheSlot::new(dir.path(), "custom", &base, &key, "in:3600");
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        slot.store(&jwt(now, now + 3600)).unwrap();
+        let mut text = std::fs::read(&slot.path).unwrap();
+        assert!(slot.load(SystemTime::now()).is_some());
+        text.resize(MAX_FILE_LEN as usize + 1, b' ');
+        std::fs::write(&slot.path, &text).unwrap();
+        assert!(slot.load(SystemTime::now()).is_none());
     }
 }

@@ -9,13 +9,14 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  internal error (a bug: please report it)
+  1  internal error (a bug: please report it), or standard output could not be written
   2  usage error (unknown flag, bad value)
   3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration, undecodable token)
   4  dStor rejected the API key (401/403: wrong, expired or revoked key, or a key of the other environment)
   5  network error (host unreachable, connection refused, timeout)
   6  service error (5xx, throttled, not found, redirect, unreadable answer)
-  7  cache I/O error (the token cache directory cannot be read or written)
+  7  cache I/O error (no cache directory is known, or `dstor cache clear` cannot remove a
+     file; `dstor token --cache` only warns when it cannot store a token it printed)
 
 The API key is read from DSTOR_API_KEY, --api-key-file PATH or --api-key-stdin; no flag takes
 the key itself, so it never shows in shell history or the process list.";
@@ -97,7 +98,7 @@ pub struct ConnectionArgs {
     #[arg(long)]
     pub api_key_stdin: bool,
     /// The time allowed for each request to dStor (s, m suffixes; plain number: seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
     pub timeout: Duration,
 }
 
@@ -120,7 +121,8 @@ pub struct TokenArgs {
     pub expires_at: Option<i64>,
     /// Reuse a token across runs: it is kept in the user's cache directory
     /// ($DSTOR_CACHE_DIR, else $XDG_CACHE_HOME/dstor/tokens or ~/.cache/dstor/tokens, mode
-    /// 0600, never the key) and reused until 75% of its lifetime has passed.
+    /// 0600, never the key) and reused, for the same environment, endpoint, key and
+    /// requested lifetime, until 75% of its lifetime has passed (the refresh-ahead window).
     #[arg(long)]
     pub cache: bool,
 }
@@ -174,6 +176,20 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| "that duration is too long".to_owned())
 }
 
+/// Parses a `--timeout`: a duration as [`parse_duration`], of at least a second.
+///
+/// # Errors
+///
+/// A message for clap when the text is not such a duration.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => {
+            Err("a timeout of zero would fail every request: use 1s or more".into())
+        }
+        d => Ok(d),
+    }
+}
+
 /// Parses an RFC 3339 time or Unix seconds into Unix seconds.
 ///
 /// # Errors
@@ -201,6 +217,14 @@ mod tests {
         assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(172_800)));
         assert!(parse_duration("1w").is_err());
         assert!(parse_duration("h").is_err());
+        assert!(parse_duration("").is_err());
+        assert!(parse_duration("-5m").is_err());
+        assert_eq!(
+            parse_duration(&format!("{}d", u64::MAX / 1000)),
+            Err("that duration is too long".to_owned())
+        );
+        assert!(parse_timeout("0").is_err());
+        assert_eq!(parse_timeout("2m"), Ok(Duration::from_secs(120)));
     }
 
     #[test]

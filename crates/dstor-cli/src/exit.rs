@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use dstor_auth::{AuthError, TransportErrorKind};
 use dstor_types::{ApiError, BaseUrl, Environment};
 
+use crate::output::errln;
+
 /// The class of a failure, each with its own exit code (listed in `dstor --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitClass {
-    /// 1: a bug.
+    /// 1: a bug, or standard output cannot be written.
     Internal,
     /// 3: no key, a malformed key, a bad endpoint or expiration, an undecodable token.
     Config,
@@ -69,11 +71,24 @@ impl CliError {
         Self::new(ExitClass::Internal, message)
     }
 
+    /// Standard output cannot be written (exit code 1): a closed pipe, a full disk.
+    pub fn output(error: &std::io::Error) -> Self {
+        let reason = match error.kind() {
+            std::io::ErrorKind::BrokenPipe => "the reader closed the pipe".to_owned(),
+            _ => error.to_string(),
+        };
+        Self::internal(format!("cannot write to standard output: {reason}"))
+    }
+
     /// Classifies a failed token fetch from `environment`, adding the hints a user needs.
     pub fn from_auth(error: &AuthError, environment: &Environment) -> Self {
         let base = environment.base_url();
         let class = classify(error);
         let mut message = match error {
+            AuthError::Transport(e) if matches!(e.kind(), TransportErrorKind::Timeout) => format!(
+                "{e} (endpoint {}); pass a longer --timeout, such as --timeout 2m",
+                redact_url(&base)
+            ),
             AuthError::Transport(e) => format!("{e} (endpoint {})", redact_url(&base)),
             other => other.to_string(),
         };
@@ -97,7 +112,7 @@ impl CliError {
 
     /// Prints the message on stderr and returns the exit code.
     pub fn report(&self) -> ExitCode {
-        eprintln!("dstor: error: {}", one_line(&self.message));
+        errln!("dstor: error: {}", one_line(&self.message));
         ExitCode::from(self.class.code())
     }
 }

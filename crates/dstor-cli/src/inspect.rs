@@ -2,12 +2,13 @@
 //! form. The token itself is never printed.
 
 use std::fmt::Write as _;
-use std::io::Read as _;
+use std::io::{IsTerminal as _, Read as _};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use dstor_types::{AccessToken, MAX_TOKEN_LEN};
 
 use crate::exit::CliError;
+use crate::output::{errln, outln};
 
 /// Reads the token named by `arg` (`-`: standard input) and prints its claims.
 ///
@@ -16,8 +17,12 @@ use crate::exit::CliError;
 /// A config-class [`CliError`] when the token cannot be read or is not a JWT.
 pub fn run(arg: &str) -> Result<(), CliError> {
     let text = if arg == "-" {
+        let stdin = std::io::stdin();
+        if stdin.is_terminal() {
+            errln!("dstor: reading a token from standard input (paste it, then Ctrl-D)");
+        }
         let mut text = String::new();
-        std::io::stdin()
+        stdin
             .lock()
             .take(MAX_TOKEN_LEN as u64 + 2)
             .read_to_string(&mut text)
@@ -29,8 +34,7 @@ pub fn run(arg: &str) -> Result<(), CliError> {
         arg.to_owned()
     };
     let token = parse(&text)?;
-    print!("{}", describe(&token, SystemTime::now()));
-    Ok(())
+    outln!("{}", describe(&token, SystemTime::now()).trim_end())
 }
 
 /// The token in `text` (surrounding whitespace ignored), which must be a JWT.
@@ -75,21 +79,21 @@ pub fn describe(token: &AccessToken, now: SystemTime) -> String {
     match claims.iat {
         Some(iat) => line(
             "issued at:",
-            &format!("{} ({})", rfc3339(iat), ago(now - iat)),
+            &format!("{} ({})", rfc3339(iat), ago(now.saturating_sub(iat))),
         ),
         None => line("issued at:", "(unknown)"),
     }
     match claims.exp {
         Some(exp) => line(
             "expires at:",
-            &format!("{} ({})", rfc3339(exp), expiry(exp - now)),
+            &format!("{} ({})", rfc3339(exp), expiry(exp.saturating_sub(now))),
         ),
         None => line("expires at:", "(unknown: the token has no exp claim)"),
     }
     if let (Some(iat), Some(exp)) = (claims.iat, claims.exp)
         && exp > iat
     {
-        line("lifetime:", &span(exp - iat));
+        line("lifetime:", &span(exp.saturating_sub(iat)));
     }
     out
 }
@@ -171,5 +175,19 @@ mod tests {
         assert_eq!(span(3 * 86_400), "3 days");
         assert_eq!(expiry(-10_800), "expired 3 hours ago");
         assert!(parse("opaque").is_err());
+    }
+
+    #[test]
+    fn absurd_times_are_described_without_panicking() {
+        // {"iat":-9223372036854775808,"exp":9223372036854775807}
+        let token = parse(concat!(
+            "h.eyJpYXQiOi05MjIzMzcyMDM2ODU0Nzc1ODA4LCJleHAiOjkyMjMzNzIwMzY4NTQ3NzU4MDd9",
+            ".s"
+        ))
+        .unwrap();
+        assert_eq!(token.claims().iat, Some(i64::MIN));
+        let text = describe(&token, UNIX_EPOCH + Duration::from_secs(1_000));
+        assert!(text.contains("expires at: 9223372036854775807"), "{text}");
+        assert!(text.contains("years"), "{text}");
     }
 }

@@ -6,6 +6,7 @@ mod commands;
 mod exit;
 mod inspect;
 mod key;
+mod output;
 
 use std::process::ExitCode;
 

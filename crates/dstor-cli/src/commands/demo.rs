@@ -9,6 +9,7 @@ use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
 use crate::commands;
 use crate::exit::CliError;
 use crate::inspect;
+use crate::output::outln;
 
 use super::fetch;
 
@@ -31,8 +32,8 @@ async fn demo() -> Result<(), CliError> {
     let environment = Environment::Custom(base);
     let key = ApiKey::new(server.api_key())
         .map_err(|e| CliError::internal(format!("the fake service's key is unusable: {e}")))?;
-    println!("1. Started a fake dStor service at {url}");
-    println!("   with a generated API key (a fake key: no account involved).");
+    outln!("1. Started a fake dStor service at {url}")?;
+    outln!("   with a generated API key (a fake key: no account involved).")?;
 
     // The in-process cache refuses to start two upstream requests within a second of each
     // other: that bounds the forced refresh below, and makes its token's `iat` differ.
@@ -46,33 +47,32 @@ async fn demo() -> Result<(), CliError> {
     )?;
 
     let first = fetch::token(&client).await?;
-    println!();
-    println!(
-        "2. Fetched a token (GET /v1/dev/temp-token, as `dstor token` does): requests to the service: {}",
-        server.token_request_count()
-    );
-    show(&first);
+    let requests = server.token_request_count();
+    outln!()?;
+    outln!(
+        "2. Fetched a token (GET /v1/dev/temp-token, as `dstor token` does): requests to the service: {requests}"
+    )?;
+    show(&first)?;
 
     let second = fetch::token(&client).await?;
-    let status = client.tokens().status();
-    println!();
-    println!(
-        "3. Asked again: {} the cache, no request made (requests to the service: {}, cache fetches: {}).",
-        if second.same_token(&first) {
-            "the same token, served from"
-        } else {
-            "a DIFFERENT token, not from"
-        },
+    if !second.same_token(&first) || server.token_request_count() != requests {
+        return Err(CliError::internal(
+            "the second call was not served from the cache: please report this",
+        ));
+    }
+    outln!()?;
+    outln!(
+        "3. Asked again: the same token, served from the cache with no request (requests to the service: {}, cache fetches: {}).",
         server.token_request_count(),
-        status.fetches
-    );
+        client.tokens().status().fetches
+    )?;
 
-    println!();
-    println!("4. Forced a refresh (waits for the cache's one-second minimum between requests)...");
+    outln!()?;
+    outln!("4. Forced a refresh (waits for the cache's one-second minimum between requests)...")?;
     let third = fetch::with_spinner(client.tokens().force_refresh())
         .await
         .map_err(|e| CliError::from_auth(&e, &environment))?;
-    println!(
+    outln!(
         "   {} (requests to the service: {}, cache fetches: {}).",
         if third.same_token(&first) {
             "the same token text"
@@ -81,18 +81,18 @@ async fn demo() -> Result<(), CliError> {
         },
         server.token_request_count(),
         client.tokens().status().fetches
-    );
-    show(&third);
+    )?;
+    show(&third)?;
 
     server.shutdown().await;
-    println!();
-    println!("Done. Against dStor itself: DSTOR_API_KEY=<your key> dstor token --env testnet");
-    Ok(())
+    outln!()?;
+    outln!("Done. Against dStor itself: DSTOR_API_KEY=<your key> dstor token --env testnet")
 }
 
 /// Prints a token's claims, indented (never the token).
-fn show(token: &AccessToken) {
+fn show(token: &AccessToken) -> Result<(), CliError> {
     for line in inspect::describe(token, SystemTime::now()).lines() {
-        println!("   {line}");
+        outln!("   {line}")?;
     }
+    Ok(())
 }

@@ -11,6 +11,7 @@ use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
 
 use crate::cli::{ConnectionArgs, EnvName};
 use crate::exit::CliError;
+use crate::output;
 
 /// How long a fetch may take before a spinner appears (on a terminal only).
 const SPINNER_AFTER: Duration = Duration::from_secs(1);
@@ -87,34 +88,67 @@ pub async fn token(client: &DstorClient) -> Result<AccessToken, CliError> {
 }
 
 /// Awaits `future`; if stderr is a terminal and it takes over [`SPINNER_AFTER`], shows a
-/// one-line spinner on stderr until it finishes, then erases it.
+/// one-line spinner on stderr until it finishes, then erases it. Off a terminal (a pipe, a
+/// file, CI logs), it shows nothing.
 pub async fn with_spinner<F: Future>(future: F) -> F::Output {
     if !std::io::stderr().is_terminal() {
         return future.await;
     }
+    spin(future, |text| output::error_text(format_args!("{text}"))).await
+}
+
+/// Awaits `future`; once it has taken [`SPINNER_AFTER`], hands `draw` a spinner frame
+/// (starting with `\r`) every 120 ms, and the erasing sequence when it finishes.
+async fn spin<F: Future>(future: F, mut draw: impl FnMut(&str)) -> F::Output {
+    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
     let started = tokio::time::Instant::now();
-    let future = std::pin::pin!(future);
-    let mut future = future;
+    let mut future = std::pin::pin!(future);
     tokio::select! {
         output = &mut future => return output,
         () = tokio::time::sleep(SPINNER_AFTER) => {}
     }
-    const FRAMES: [char; 4] = ['|', '/', '-', '\\'];
     let mut tick = tokio::time::interval(Duration::from_millis(120));
     let mut frame = 0;
     let output = loop {
         tokio::select! {
             output = &mut future => break output,
             _ = tick.tick() => {
-                eprint!(
+                draw(&format!(
                     "\r{} fetching a token from dStor ({}s)",
                     FRAMES[frame % FRAMES.len()],
                     started.elapsed().as_secs()
-                );
+                ));
                 frame += 1;
             }
         }
     };
-    eprint!("\r\x1b[2K");
+    draw("\r\x1b[2K");
     output
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn spun(work: Duration) -> Vec<String> {
+        let mut drawn = Vec::new();
+        spin(tokio::time::sleep(work), |text| drawn.push(text.to_owned())).await;
+        drawn
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_quick_fetch_shows_no_spinner() {
+        assert!(spun(Duration::from_millis(999)).await.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_fetch_shows_a_spinner_after_a_second_then_erases_it() {
+        let drawn = spun(Duration::from_millis(1_500)).await;
+        // Frames at 1.0 s, 1.12 s, ... 1.48 s, then the erasing sequence.
+        assert_eq!(drawn.len(), 6, "{drawn:?}");
+        assert_eq!(drawn[0], "\r| fetching a token from dStor (1s)");
+        assert_eq!(drawn[1], "\r/ fetching a token from dStor (1s)");
+        assert!(drawn.iter().all(|line| !line.contains('\n')), "{drawn:?}");
+        assert_eq!(drawn.last().map(String::as_str), Some("\r\x1b[2K"));
+    }
 }

@@ -9,6 +9,7 @@ use crate::cache_file;
 use crate::cli::{CacheAction, Cli, Command};
 use crate::exit::CliError;
 use crate::inspect;
+use crate::output::outln;
 
 /// Runs the parsed command line.
 ///
@@ -29,11 +30,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 fn cache(action: &CacheAction) -> Result<(), CliError> {
     let dir = cache_dir()?;
     match action {
-        CacheAction::Path => println!("{}", dir.display()),
+        CacheAction::Path => outln!("{}", dir.display())?,
         CacheAction::Clear => {
             let removed = cache_file::clear(&dir).map_err(CliError::cache)?;
             let s = if removed == 1 { "" } else { "s" };
-            println!("removed {removed} cached token{s} from {}", dir.display());
+            outln!("removed {removed} cached token{s} from {}", dir.display())?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use dstor_mock::FakeDstor;
 
 use crate::cli::ServeFakeArgs;
 use crate::exit::CliError;
+use crate::output::{errln, outln};
 use crate::{commands, key};
 
 /// Runs the fake service until Ctrl-C (or SIGTERM).
@@ -27,21 +28,21 @@ pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
             ))
         })?;
         let url = server.base_url();
-        println!("fake dStor service listening at {url}");
+        outln!("fake dStor service listening at {url}")?;
         if !args.host.is_loopback() {
-            eprintln!("dstor: warning: the fake service is reachable from the network at {addr}");
+            errln!("dstor: warning: the fake service is reachable from the network at {addr}");
         }
         if key.is_none() {
             // A fake key for a fake service: printing it is the point.
-            println!("fake API key: {}", server.api_key());
+            outln!("fake API key: {}", server.api_key())?;
         } else {
-            println!("accepting the API key from the key file");
+            outln!("accepting the API key from the key file")?;
         }
-        println!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token");
-        println!("press Ctrl-C to stop");
+        outln!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token")?;
+        outln!("press Ctrl-C to stop")?;
         shutdown_signal().await;
         server.shutdown().await;
-        eprintln!("dstor: fake service stopped");
+        errln!("dstor: fake service stopped");
         Ok(())
     })
 }

@@ -3,19 +3,22 @@
 //! With `--cache` and a fresh cached token, this path reads one small file and prints: no
 //! async runtime and no HTTP client are built.
 
-use std::io::Write as _;
 use std::time::{Duration, SystemTime};
 
 use dstor_auth::TokenLifetime;
-use dstor_types::{AccessToken, Environment};
+use dstor_types::{AccessToken, Environment, Expiration, ExpirationError};
 
 use crate::cache_file::CacheSlot;
 use crate::cli::TokenArgs;
 use crate::exit::CliError;
 use crate::inspect::{rfc3339, unix};
+use crate::output::{errln, outln};
 use crate::{commands, key};
 
 use super::fetch;
+
+/// The lifetime asked for without `--expires-in` or `--expires-at`: the client's default.
+const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 
 /// Runs `dstor token`.
 ///
@@ -24,7 +27,7 @@ use super::fetch;
 /// A classified [`CliError`].
 pub fn run(args: &TokenArgs) -> Result<(), CliError> {
     let environment = fetch::environment(&args.connection)?;
-    let lifetime = lifetime(args, SystemTime::now())?;
+    let (lifetime, asked) = lifetime(args, SystemTime::now())?;
     let key = key::load(&args.connection)?;
     let slot = if args.cache {
         let dir = commands::cache_dir()?;
@@ -33,6 +36,7 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
             environment.name(),
             &environment.base_url(),
             &key,
+            &asked,
         ))
     } else {
         None
@@ -46,13 +50,14 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
         fetch::token(&client).await
     })?;
     if let Some(Err(e)) = slot.as_ref().map(|slot| slot.store(&token)) {
-        eprintln!("dstor: warning: {e}; the token was printed but not cached");
+        errln!("dstor: warning: {e}; the token was printed but not cached");
     }
     print(&token, &environment, args.json)
 }
 
-/// The lifetime asked for by `--expires-in` or `--expires-at` (default: one hour).
-fn lifetime(args: &TokenArgs, now: SystemTime) -> Result<TokenLifetime, CliError> {
+/// The lifetime asked for by `--expires-in` or `--expires-at` (default: one hour), checked
+/// as dStor's client checks it, and the text that names it in the token cache.
+fn lifetime(args: &TokenArgs, now: SystemTime) -> Result<(TokenLifetime, String), CliError> {
     if let Some(at) = args.expires_at {
         let remaining = at.saturating_sub(unix(now));
         if remaining < 1 {
@@ -61,16 +66,31 @@ fn lifetime(args: &TokenArgs, now: SystemTime) -> Result<TokenLifetime, CliError
                 rfc3339(at)
             )));
         }
-        return Ok(TokenLifetime::After(Duration::from_secs(
-            remaining.unsigned_abs(),
-        )));
+        let lifetime = Duration::from_secs(remaining.unsigned_abs());
+        check(lifetime, now, "--expires-at")?;
+        return Ok((TokenLifetime::After(lifetime), format!("at:{at}")));
     }
-    match args.expires_in {
-        Some(d) if d < Duration::from_secs(1) => {
-            Err(CliError::config("--expires-in must be at least one second"))
-        }
-        Some(d) => Ok(TokenLifetime::After(d)),
-        None => Ok(TokenLifetime::default()),
+    let lifetime = args.expires_in.unwrap_or(DEFAULT_LIFETIME);
+    if lifetime < Duration::from_secs(1) {
+        return Err(CliError::config(
+            "--expires-in must be at least one second: pass 1s or more",
+        ));
+    }
+    check(lifetime, now, "--expires-in")?;
+    Ok((
+        TokenLifetime::After(lifetime),
+        format!("in:{}", lifetime.as_secs()),
+    ))
+}
+
+/// Refuses a lifetime that ends past what an expiration can hold (the year 9999).
+fn check(lifetime: Duration, now: SystemTime, flag: &str) -> Result<(), CliError> {
+    match Expiration::after_relative_to(lifetime, now) {
+        Ok(_) => Ok(()),
+        Err(ExpirationError::OutOfRange) => Err(CliError::config(format!(
+            "{flag} is too far in the future (after the year 9999): ask for a shorter lifetime, such as 1h or 30d"
+        ))),
+        Err(e) => Err(CliError::config(format!("{flag}: {e}"))),
     }
 }
 
@@ -82,7 +102,7 @@ fn print(token: &AccessToken, environment: &Environment, json: bool) -> Result<(
         let document = serde_json::json!({
             "access_token": token.expose_secret(),
             "expires_at": exp.map(rfc3339),
-            "expires_in": exp.map(|exp| (exp - now).max(0)),
+            "expires_in": exp.map(|exp| exp.saturating_sub(now).max(0)),
             "subject": token.subject(),
             "environment": environment.name(),
             "endpoint": environment.base_url().as_str(),
@@ -92,8 +112,53 @@ fn print(token: &AccessToken, environment: &Environment, json: bool) -> Result<(
     } else {
         token.expose_secret().to_owned()
     };
-    let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{text}")
-        .and_then(|()| stdout.flush())
-        .map_err(|e| CliError::internal(format!("cannot write to standard output: {e}")))
+    outln!("{text}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::Cli;
+    use clap::Parser as _;
+
+    fn lifetime_of(args: &[&str]) -> Result<(TokenLifetime, String), CliError> {
+        let cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
+        let crate::cli::Command::Token(args) = cli.command else {
+            unreachable!("parsed as token")
+        };
+        lifetime(
+            &args,
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000),
+        )
+    }
+
+    #[test]
+    fn the_default_lifetime_is_the_clients() {
+        assert_eq!(
+            TokenLifetime::After(DEFAULT_LIFETIME),
+            TokenLifetime::default()
+        );
+        let (lifetime, asked) = lifetime_of(&[]).unwrap();
+        assert_eq!(lifetime, TokenLifetime::default());
+        assert_eq!(asked, lifetime_of(&["--expires-in", "60m"]).unwrap().1);
+    }
+
+    #[test]
+    fn lifetimes_are_checked_and_named() {
+        let (lifetime, asked) = lifetime_of(&["--expires-at", "1000090"]).unwrap();
+        assert_eq!(lifetime, TokenLifetime::After(Duration::from_secs(90)));
+        assert_eq!(asked, "at:1000090");
+        let past = lifetime_of(&["--expires-at", "999999"]).unwrap_err();
+        assert!(past.to_string().contains("not in the future"), "{past}");
+        let zero = lifetime_of(&["--expires-in", "0s"]).unwrap_err();
+        assert!(zero.to_string().contains("at least one second"), "{zero}");
+        for args in [
+            ["--expires-in", "99999999999d"],
+            ["--expires-at", "99999999999999"],
+        ] {
+            let long = lifetime_of(&args).unwrap_err();
+            assert!(long.to_string().contains("year 9999"), "{long}");
+            assert!(long.to_string().contains(args[0]), "{long}");
+        }
+    }
 }

@@ -1,0 +1,9 @@
+//! The `dstor` binary, run as a user runs it, against a fake dStor on 127.0.0.1.
+
+mod cache;
+mod demo;
+mod errors;
+mod inspect;
+mod serve_fake;
+mod support;
+mod token;

@@ -1,0 +1,97 @@
+//! `dstor serve-fake`, driven by the docs' own curl command.
+
+use std::io::{BufRead as _, BufReader};
+use std::process::{Command, Stdio};
+
+use crate::support::{Reaped, dstor, now, run};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_fake_answers_the_docs_curl_command() {
+    if Command::new("curl").arg("--version").output().is_err() {
+        println!("note: curl is not installed; skipping the serve-fake curl test");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let key = "F".repeat(64);
+    let key_file = dir.path().join("key");
+    std::fs::write(&key_file, &key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let mut child = Reaped(
+        dstor(
+            &["serve-fake", "--key-file", key_file.to_str().unwrap()],
+            dir.path(),
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap(),
+    );
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_owned();
+    assert!(url.starts_with("http://127.0.0.1:"), "{first}");
+    let rest: Vec<String> = lines.by_ref().take(3).map(Result::unwrap).collect();
+    assert!(rest.iter().all(|l| !l.contains(&key)), "{rest:?}");
+
+    // The docs' command, as printed there (plus --silent and --show-error).
+    let exp = now() + 3600;
+    let output = Command::new("curl")
+        .args(["--silent", "--show-error", "--location"])
+        .arg(format!("{url}/v1/dev/temp-token"))
+        .args(["--header", &format!("api-key: {key}")])
+        .args(["--header", &format!("x-expiration: {exp}")])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let token = body["access_token"].as_str().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let inspected = run(dstor(&["inspect", token], cache.path()), None).await;
+    assert_eq!(inspected.code, 0, "{inspected:?}");
+    assert!(
+        inspected.stdout.contains(
+            &jiff::Timestamp::from_second(exp as i64)
+                .unwrap()
+                .to_string()
+        ),
+        "{inspected:?}"
+    );
+
+    // The same command with another key is refused.
+    let refused = Command::new("curl")
+        .args(["--silent", "--location", "--output", "/dev/null"])
+        .args(["--write-out", "%{http_code}"])
+        .arg(format!("{url}/v1/dev/temp-token"))
+        .args(["--header", &format!("api-key: {}", "G".repeat(64))])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Reaped(
+        dstor(&["serve-fake", "--port", "0"], dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines: Vec<String> = BufReader::new(child.0.stdout.take().unwrap())
+        .lines()
+        .take(2)
+        .map(Result::unwrap)
+        .collect();
+    let url = lines[0].rsplit(' ').next().unwrap();
+    let key = lines[1].strip_prefix("fake API key: ").unwrap();
+    let mut token = dstor(&["token"], dir.path());
+    token.env("DSTOR_ENDPOINT", url).env("DSTOR_API_KEY", key);
+    let out = run(token, None).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(out.stdout.matches('.').count(), 2, "{out:?}");
+}

@@ -1,0 +1,126 @@
+//! Running the built `dstor` as a user runs it: a clean environment, piped streams.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use dstor_mock::FakeDstor;
+
+/// The example token from dStor's documentation.
+pub const DOCS_TOKEN: &str = concat!(
+    "eyJhbsomebiglongstring9.",
+    "eyJkIjpmYWxzZSwibyI6ZmFsc2UsInMiOmZhbHNlLCJ0IjpudWxsLCJpYXQiOjE2MzI3ODg4MzcsImV4cCI6",
+    "MTYzMjc5MjQzNywiYXVkIjoiZHN0b3IuY2xvdWQiLCJpc3MiOiJkc3Rvci5jbG91ZCIsInN1YiI6ImIyZTI3",
+    "ODE3LTA0MzktNDViZC04YTNkLTVjNTk2MTg1YmQwNSJ9.PyKa8sILa7nyD-4eI4lA0xjFBPcncNZQL4_iclZ_Fs8",
+);
+
+/// The outcome of one run.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `dstor` with an environment holding nothing of the caller's but PATH, and `cache` as
+/// its cache directory.
+pub fn dstor(args: &[&str], cache: &Path) -> Command {
+    let mut command = bare(args);
+    command.env("DSTOR_CACHE_DIR", cache);
+    command
+}
+
+/// `dstor` with an environment holding nothing of the caller's but PATH: no cache
+/// directory at all.
+pub fn bare(args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dstor"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .args(args);
+    command
+}
+
+/// Runs `command` off the async runtime, feeding it `stdin`.
+pub async fn run(mut command: Command, stdin: Option<&str>) -> Run {
+    let stdin = stdin.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        command
+            .stdin(if stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = command.spawn().expect("dstor runs");
+        if let Some(text) = stdin {
+            // dstor may stop reading early (it reads a bounded amount): a closed pipe is fine.
+            let written = child.stdin.take().unwrap().write_all(text.as_bytes());
+            if let Err(e) = written {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
+        }
+        let output = child.wait_with_output().unwrap();
+        Run {
+            code: output
+                .status
+                .code()
+                .expect("dstor exits, not killed by a signal"),
+            stdout: String::from_utf8(output.stdout).unwrap(),
+            stderr: String::from_utf8(output.stderr).unwrap(),
+        }
+    })
+    .await
+    .unwrap()
+}
+
+/// `dstor args` against `server`, with its key in DSTOR_API_KEY.
+pub fn against_command(server: &FakeDstor, args: &[&str], cache: &Path) -> Command {
+    let mut command = dstor(args, cache);
+    command
+        .env("DSTOR_ENDPOINT", server.base_url())
+        .env("DSTOR_API_KEY", server.api_key());
+    command
+}
+
+/// Runs `dstor args` against `server` with its key in DSTOR_API_KEY.
+pub async fn against(server: &FakeDstor, args: &[&str], cache: &Path) -> Run {
+    run(against_command(server, args, cache), None).await
+}
+
+/// Neither stream holds `secret`, and nothing panicked.
+pub fn assert_no_secret(run: &Run, secret: &str) {
+    assert!(
+        !run.stdout.contains(secret) && !run.stderr.contains(secret),
+        "{run:?}"
+    );
+    assert_no_panic(run);
+}
+
+/// Nothing panicked: no panic message, no backtrace.
+pub fn assert_no_panic(run: &Run) {
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
+        "{run:?}"
+    );
+    assert_ne!(run.code, 101, "{run:?}");
+}
+
+/// The current Unix time, in seconds.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A child process killed and reaped when dropped, even when a test fails first.
+pub struct Reaped(pub Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
