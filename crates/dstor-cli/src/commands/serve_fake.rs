@@ -38,8 +38,10 @@ pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
         } else {
             outln!("accepting the API key from the key file")?;
         }
-        outln!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token")?;
-        outln!("press Ctrl-C to stop")?;
+        // The address and the key are what a caller reads; once it has them it may close
+        // the pipe, and the service must outlive that: the hints below are best-effort.
+        let _ = outln!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token");
+        let _ = outln!("press Ctrl-C to stop");
         shutdown_signal().await;
         server.shutdown().await;
         errln!("dstor: fake service stopped");

@@ -82,11 +82,13 @@ async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
             .spawn()
             .unwrap(),
     );
+    // Read the address and the key, then close the pipe: the service must keep running.
     let lines: Vec<String> = BufReader::new(child.0.stdout.take().unwrap())
         .lines()
         .take(2)
         .map(Result::unwrap)
         .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let url = lines[0].rsplit(' ').next().unwrap();
     let key = lines[1].strip_prefix("fake API key: ").unwrap();
     let mut token = dstor(&["token"], dir.path());
