@@ -39,6 +39,7 @@ mod error;
 mod exchange;
 mod provider;
 mod retry;
+mod time;
 mod transport;
 
 #[cfg(any(test, feature = "test-util"))]

@@ -7,6 +7,7 @@ use dstor_types::AccessToken;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
+use crate::time::{far_off, full_jitter};
 use crate::{AuthError, TokenProvider, TransportError, TransportErrorKind};
 
 /// How a failed fetch is retried: which errors, how often, how long apart.
@@ -90,15 +91,6 @@ impl RetryPolicy {
     }
 }
 
-/// A wait drawn uniformly from `0..min(cap, base · 2^(n−1))`.
-pub(crate) fn full_jitter(base: Duration, cap: Duration, n: u32) -> Duration {
-    let ceiling = base
-        .checked_mul(1u32 << n.saturating_sub(1).min(20))
-        .unwrap_or(cap)
-        .min(cap);
-    ceiling.mul_f64(fastrand::f64())
-}
-
 /// A provider that retries its inner provider's retryable failures, following a
 /// [`RetryPolicy`].
 ///
@@ -161,14 +153,6 @@ impl<P: TokenProvider> TokenProvider for RetryingProvider<P> {
     fn invalidate(&self, token: &AccessToken) {
         self.inner.invalidate(token);
     }
-}
-
-/// `now + wait`, saturating: a policy may say `Duration::MAX` for "no deadline".
-fn far_off(now: Instant, wait: Duration) -> Instant {
-    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
-    now.checked_add(wait)
-        .or_else(|| now.checked_add(CENTURY))
-        .unwrap_or(now)
 }
 
 #[cfg(test)]

@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime};
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
+use crate::time::{far_off, scale};
+
 /// When a [`crate::CachedTokenProvider`] refreshes, and how it backs off.
 ///
 /// A token's life, measured from when its request was sent, falls into four windows:
@@ -133,18 +135,25 @@ impl CacheConfig {
     }
 
     /// The windows of a token that lives `lifetime` from `sent_at`.
+    /// The fields are public, so nothing here trusts them: fractions are clamped to `0..=1`
+    /// and sums saturate.
     pub(crate) fn schedule(&self, sent_at: Instant, lifetime: Duration) -> Schedule {
-        let must_window = lifetime
-            .mul_f64(self.must_refresh)
-            .clamp(self.must_refresh_min, self.must_refresh_max)
+        let (min, max) = (
+            self.must_refresh_min,
+            self.must_refresh_max.max(self.must_refresh_min),
+        );
+        let must_window = scale(lifetime, clamp_fraction(self.must_refresh))
+            .clamp(min, max)
             .min(lifetime / 2);
-        let ahead = lifetime
-            .mul_f64(self.refresh_ahead)
-            .saturating_sub(lifetime.mul_f64(self.jitter * fastrand::f64()));
-        let expires_at = sent_at + lifetime;
-        let must_refresh_at = expires_at - must_window;
+        let jitter = scale(lifetime, clamp_fraction(self.jitter) * fastrand::f64());
+        let ahead = scale(lifetime, clamp_fraction(self.refresh_ahead)).saturating_sub(jitter);
+        let expires_at = far_off(sent_at, lifetime);
+        let must_refresh_at = expires_at
+            .checked_sub(must_window)
+            .unwrap_or(sent_at)
+            .max(sent_at);
         Schedule {
-            refresh_at: (sent_at + ahead).min(must_refresh_at),
+            refresh_at: far_off(sent_at, ahead).min(must_refresh_at),
             must_refresh_at,
             expires_at,
         }
@@ -179,6 +188,23 @@ mod tests {
             assert_eq!(s.must_refresh_at, t0 + HOUR - Duration::from_secs(300));
             assert!(s.refresh_at <= t0 + Duration::from_secs(2700));
             assert!(s.refresh_at >= t0 + Duration::from_secs(2700 - 180));
+        }
+    }
+
+    #[test]
+    fn a_nonsensical_config_never_panics() {
+        let config = CacheConfig {
+            refresh_ahead: f64::NAN,
+            jitter: 7.0,
+            must_refresh: -3.0,
+            must_refresh_min: Duration::MAX,
+            must_refresh_max: Duration::ZERO,
+            ..CacheConfig::default()
+        };
+        let t0 = Instant::now();
+        for lifetime in [Duration::ZERO, HOUR, Duration::MAX] {
+            let s = config.schedule(t0, lifetime);
+            assert!(s.refresh_at <= s.must_refresh_at && s.must_refresh_at <= s.expires_at);
         }
     }
 

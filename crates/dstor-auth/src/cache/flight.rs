@@ -16,7 +16,7 @@ use super::config::{CacheConfig, Schedule};
 use super::fresh::FreshWindow;
 use super::local;
 use super::status::{CacheStatus, TokenWindow};
-use crate::retry::full_jitter;
+use crate::time::{far_off, full_jitter, scale};
 use crate::{AuthError, TokenProvider};
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
@@ -202,7 +202,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
     fn forced_too_soon(&self, state: &State, now: Instant) -> bool {
         state
             .last_forced_at
-            .is_some_and(|t| now < t + self.config.min_forced_interval)
+            .is_some_and(|t| now < far_off(t, self.config.min_forced_interval))
     }
 
     /// Starts the one request, on its own task when there is a runtime to spawn on.
@@ -214,7 +214,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
     ) -> FlightFuture {
         let not_before = state
             .last_fetch_at
-            .map(|t| t + this.config.min_fetch_interval)
+            .map(|t| far_off(t, this.config.min_fetch_interval))
             .filter(|t| now < *t);
         state.last_fetch_at = Some(not_before.unwrap_or(now));
         state.flights_started += 1;
@@ -291,7 +291,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let wait = self.failure_backoff(error, state.consecutive_failures);
-                state.retry_at = Some(now + wait);
+                state.retry_at = Some(far_off(now, wait));
                 state.last_error = Some(error.clone());
                 tracing::debug!(error = %error, backoff_ms = wait.as_millis() as u64, "refresh failed");
             }
@@ -303,7 +303,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
     fn failure_backoff(&self, error: &AuthError, failures: u32) -> Duration {
         let c = &self.config;
         let wait = if error.is_permanent() {
-            c.permanent_error_ttl.mul_f64(1.0 + 0.5 * fastrand::f64())
+            scale(c.permanent_error_ttl, 1.0 + 0.5 * fastrand::f64())
         } else {
             full_jitter(c.retry_backoff, c.max_retry_backoff, failures)
         };
