@@ -55,6 +55,16 @@ pub(super) fn checker(token: &str) -> LeakCheck {
     ])
 }
 
+/// The name of an enum value's variant, from its `Debug`.
+fn variant_name(value: &impl std::fmt::Debug) -> String {
+    let debug = format!("{value:?}");
+    debug
+        .split([' ', '{', '('])
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
 pub(super) fn key() -> ApiKey {
     ApiKey::new(KEY).unwrap()
 }
@@ -102,13 +112,7 @@ fn dstor_types_values_and_errors() {
                 .body(body.clone().into_bytes())
                 .unwrap();
             let err = parse_token_response(&response, None, Some(&key)).unwrap_err();
-            variants.insert(
-                format!("{err:?}")
-                    .split([' ', '{', '('])
-                    .next()
-                    .unwrap()
-                    .to_owned(),
-            );
+            variants.insert(variant_name(&err));
             check.error(&format!("ApiError from {status} {body:?}"), &err);
             check.error("AuthError::Api", &AuthError::from(err));
         }
@@ -123,13 +127,7 @@ fn dstor_types_values_and_errors() {
     ] {
         let response = Response::new(body.into_bytes());
         let err = exchange.parse_response(response).unwrap_err();
-        variants.insert(
-            format!("{err:?}")
-                .split([' ', '{', '('])
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
+        variants.insert(variant_name(&err));
         check.error("ApiError::InvalidBody", &err);
     }
     let expected = [
