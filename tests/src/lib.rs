@@ -1,5 +1,14 @@
 //! Shared helpers for the integration tests: no dependencies, so they build first and
 //! fast.
+//!
+//! ```
+//! use dstor_tests::LeakCheck;
+//!
+//! let mut check = LeakCheck::new(["SecretCanary"]);
+//! check.debug("a harmless value", &("nothing", 42));
+//! check.assert_clean();
+//! ```
+#![deny(missing_docs)]
 
 use std::fmt::{Debug, Display};
 use std::path::{Path, PathBuf};

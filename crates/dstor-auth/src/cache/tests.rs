@@ -363,3 +363,27 @@ async fn a_panicking_provider_does_not_wedge_the_cache() {
     }
     assert_eq!(cache.status().fetches, 3);
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_rejection_during_a_refresh_keeps_the_valid_token_and_is_not_retried_in_a_loop() {
+    let cache = cache(ScriptedProvider::new());
+    let first = cache.token().await.unwrap();
+    cache.inner().fail_always(Some(rejected()));
+    // Through the refresh-ahead window and the must-refresh window, a call a second.
+    advance(HOUR * 3 / 4).await;
+    let start = Instant::now();
+    while start.elapsed() < HOUR / 4 - Duration::from_secs(5) {
+        assert!(cache.token().await.unwrap().same_token(&first));
+        advance(Duration::from_secs(1)).await;
+        settle().await;
+    }
+    // Each rejection is kept for 5 to 7.5 s before the key is tried again.
+    let calls = cache.inner().calls() - 1;
+    let window = (HOUR / 4).as_secs() as usize;
+    assert!(calls >= 2, "{calls}");
+    assert!(calls <= window / 5 + 1, "{calls} requests in {window} s");
+    assert!(cache.status().last_error.unwrap().is_key_rejected());
+    // Once the token has expired, callers see the rejection.
+    advance(Duration::from_secs(10)).await;
+    assert!(cache.token().await.unwrap_err().is_key_rejected());
+}
