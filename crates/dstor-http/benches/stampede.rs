@@ -1,28 +1,26 @@
-//! A cold stampede over loopback: N callers ask an empty `DstorClient` for a token at once,
-//! against dstor-mock answering after 20 ms. Printed side by side with a baseline measured
-//! in the same run: the same N callers on the uncached key exchange (what a client without
-//! single flight does), and one bare round trip.
+//! A cold stampede over loopback: N callers ask a cold `DstorClient` for a token at once,
+//! against dstor-mock answering after 20 ms; side by side, in the same run, the same N
+//! callers on the uncached key exchange (what a client without single flight does), and
+//! one bare round trip. Every stampede asserts that the server saw exactly one request,
+//! and the request counts are printed before the timings.
 //!
 //! `cargo bench -p dstor-http --bench stampede`
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use dstor_auth::{ApiKeyProvider, TokenProvider};
-use dstor_http::{ApiKey, CacheConfig, DstorClient, Environment, ReqwestTransport};
+use dstor_http::{ApiKey, DstorClient, Environment, ReqwestTransport};
 use dstor_mock::FakeDstor;
+use tokio::runtime::Runtime;
 
 const DELAY: Duration = Duration::from_millis(20);
+const CALLERS: [usize; 3] = [1, 100, 10_000];
+/// Past this the uncached baseline would measure the loopback's connection limits.
+const BASELINE_MAX: usize = 100;
 
-async fn server() -> FakeDstor {
-    FakeDstor::builder()
-        .delay(DELAY)
-        .start()
-        .await
-        .expect("start dstor-mock")
-}
-
-/// N concurrent callers on `provider`; returns the wall time and the requests the server saw.
+/// N concurrent callers on `provider`: the wall time, and the requests the server saw.
 async fn stampede(
     provider: Arc<dyn TokenProvider>,
     server: &FakeDstor,
@@ -42,16 +40,17 @@ async fn stampede(
     (start.elapsed(), server.token_request_count() - before)
 }
 
+/// A client with a cold cache.
 fn cached(server: &FakeDstor) -> Arc<dyn TokenProvider> {
     let client = DstorClient::builder()
         .endpoint(server.base_url())
         .api_key(ApiKey::new(server.api_key()).expect("key"))
-        .cache_config(CacheConfig::default())
         .build()
         .expect("client");
     Arc::new(client)
 }
 
+/// The key exchange with no cache: a request per call.
 fn uncached(server: &FakeDstor) -> Arc<dyn TokenProvider> {
     let env: Environment = server.base_url().parse().expect("endpoint");
     let transport = ReqwestTransport::with_defaults().expect("transport");
@@ -59,45 +58,61 @@ fn uncached(server: &FakeDstor) -> Arc<dyn TokenProvider> {
     Arc::new(ApiKeyProvider::new(transport, &env, key).expect("provider"))
 }
 
-fn main() {
-    // `cargo test --benches` runs bench binaries with no `--bench`: a quick smoke run then.
-    let full = std::env::args().any(|a| a == "--bench");
-    let sizes: &[usize] = if full { &[1, 100, 10_000] } else { &[1, 10] };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let server = server().await;
-        // One bare round trip, warm connection: the floor for any cold fetch.
+fn cold_stampede(c: &mut Criterion) {
+    let runtime = Runtime::new().expect("runtime");
+    let server = runtime.block_on(FakeDstor::builder().delay(DELAY).start());
+    let server = Arc::new(server.expect("start dstor-mock"));
+
+    // The request counts, once, before the timings.
+    for n in CALLERS {
+        let (wall, requests) = runtime.block_on(stampede(cached(&server), &server, n));
+        println!("cold stampede, {n:>6} callers: {requests} request(s), {wall:.1?}");
+        assert_eq!(requests, 1, "a cold stampede must make exactly one request");
+    }
+
+    let mut group = c.benchmark_group("cold stampede (20 ms server)");
+    group.sample_size(10);
+    group.bench_function("one bare round trip", |b| {
         let bare = uncached(&server);
-        bare.token().await.expect("warm-up");
-        let start = Instant::now();
-        bare.token().await.expect("round trip");
-        let round_trip = start.elapsed();
-        println!("one round trip (20 ms server delay): {round_trip:.1?}\n");
-        println!(
-            "{:>8} | {:>22} {:>12} | {:>22} {:>12}",
-            "callers", "DstorClient requests", "wall", "uncached requests", "wall"
-        );
-        for &n in sizes {
-            // A fresh client (cold cache) for each size.
-            let (wall, requests) = stampede(cached(&server), &server, n).await;
-            // The baseline makes a request per caller; past 1,000 it would only measure
-            // the loopback's connection limits, so it stops there.
-            let baseline = if n <= 1_000 {
-                let (w, r) = stampede(uncached(&server), &server, n).await;
-                (format!("{r}"), format!("{w:.1?}"))
-            } else {
-                ("(skipped)".to_owned(), "-".to_owned())
-            };
-            println!(
-                "{n:>8} | {requests:>22} {:>12} | {:>22} {:>12}",
-                format!("{wall:.1?}"),
-                baseline.0,
-                baseline.1
-            );
-            assert_eq!(requests, 1, "a cold stampede must make exactly one request");
-        }
+        b.to_async(&runtime).iter(|| {
+            let bare = Arc::clone(&bare);
+            async move { bare.token().await.expect("token") }
+        });
     });
+    for n in CALLERS {
+        group.bench_with_input(BenchmarkId::new("DstorClient", n), &n, |b, &n| {
+            b.to_async(&runtime).iter_custom(|iters| {
+                let server = Arc::clone(&server);
+                async move {
+                    let mut total = Duration::ZERO;
+                    for _ in 0..iters {
+                        let (wall, requests) = stampede(cached(&server), &server, n).await;
+                        assert_eq!(requests, 1);
+                        total += wall;
+                    }
+                    total
+                }
+            });
+        });
+        if n <= BASELINE_MAX {
+            group.bench_with_input(BenchmarkId::new("uncached baseline", n), &n, |b, &n| {
+                b.to_async(&runtime).iter_custom(|iters| {
+                    let server = Arc::clone(&server);
+                    async move {
+                        let mut total = Duration::ZERO;
+                        for _ in 0..iters {
+                            let (wall, requests) = stampede(uncached(&server), &server, n).await;
+                            assert_eq!(requests, n);
+                            total += wall;
+                        }
+                        total
+                    }
+                });
+            });
+        }
+    }
+    group.finish();
 }
+
+criterion_group!(benches, cold_stampede);
+criterion_main!(benches);
