@@ -85,6 +85,9 @@ impl FreshWindow {
         if let Some(old) = timer.take() {
             old.abort();
         }
+        // The last token's window closes here, whether or not this one's opens: the old
+        // timer, aborted, no longer closes anything (its generation is past).
+        self.flag.open.store(false, Ordering::Release);
         let margin = schedule
             .expires_at
             .saturating_duration_since(schedule.refresh_at);

@@ -387,3 +387,22 @@ async fn a_rejection_during_a_refresh_keeps_the_valid_token_and_is_not_retried_i
     advance(Duration::from_secs(10)).await;
     assert!(cache.token().await.unwrap_err().is_key_rejected());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_short_token_after_a_long_one_is_never_served_expired() {
+    let cache = cache(ScriptedProvider::new());
+    let long = cache.token().await.unwrap();
+    assert!(cache.shared.is_fresh());
+    let now = long.issued_at().unwrap();
+    let now = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let short = AccessToken::new(crate::fake::fake_jwt(now, now + 20, "short")).unwrap();
+    cache.inner().push(Ok(short.clone()));
+    advance(Duration::from_secs(2)).await;
+    assert!(cache.force_refresh().await.unwrap().same_token(&short));
+    // Too short-lived for the clock-free window: the long token's window must not stay open.
+    assert!(!cache.shared.is_fresh());
+    advance(Duration::from_secs(30)).await;
+    assert!(cache.try_cached().is_none());
+    let next = cache.token().await.unwrap();
+    assert!(!next.same_token(&short) && !next.same_token(&long));
+}
