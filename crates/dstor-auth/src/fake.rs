@@ -46,7 +46,7 @@ fn unix_now() -> i64 {
 pub enum Minted {
     /// JWTs issued now that expire after this lifetime (`exp − iat`).
     Jwt(Duration),
-    /// JWTs issued two hours ago whose `exp` passed an hour ago.
+    /// JWTs whose `exp` passed a minute ago.
     Expired,
     /// Opaque tokens with no expiry.
     Opaque,
@@ -128,7 +128,7 @@ impl ScriptedProvider {
             Minted::Jwt(lifetime) => {
                 fake_jwt(now, now + lifetime.as_secs() as i64, &format!("token-{n}"))
             }
-            Minted::Expired => fake_jwt(now - 7200, now - 3600, &format!("token-{n}")),
+            Minted::Expired => fake_jwt(now - 3660, now - 60, &format!("token-{n}")),
             Minted::Opaque => format!("opaque-token-{n}"),
         };
         AccessToken::new(text)

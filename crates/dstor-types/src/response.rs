@@ -171,7 +171,17 @@ pub fn parse_token_response<B: AsRef<[u8]>>(
     let status = response.status();
     let body = response.body().as_ref();
     if status.is_success() {
-        return read_token(body, requested_expiry);
+        let token = read_token(body, requested_expiry)?;
+        // The issuer's clock, so that the token's `exp` is read against it.
+        let server_date = response
+            .headers()
+            .get(http::header::DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok());
+        return Ok(match server_date {
+            Some(date) => token.with_server_date(date, SystemTime::now()),
+            None => token,
+        });
     }
     let message = || server_message(body, api_key);
     let retry_after = || retry_after(response.headers(), SystemTime::now());

@@ -44,6 +44,8 @@ struct Inner {
     secret: SecretString,
     claims: Option<Claims>,
     requested_expiry: Option<SystemTime>,
+    /// How many seconds the issuer's clock was ahead of ours when the token arrived.
+    server_offset: Option<i64>,
 }
 
 impl AccessToken {
@@ -74,8 +76,36 @@ impl AccessToken {
                 secret,
                 claims,
                 requested_expiry,
+                server_offset: None,
             }),
         })
+    }
+
+    /// Records the issuer's clock: `server_date` is its `Date` header, read at
+    /// `received_at` by the local clock. [`AccessToken::remaining_at`] then measures `exp`
+    /// by the issuer's clock, so a local clock that runs fast or slow neither shortens nor
+    /// stretches the token's life. A difference of a second or less (the header's
+    /// resolution) counts as none.
+    #[must_use]
+    pub fn with_server_date(self, server_date: SystemTime, received_at: SystemTime) -> Self {
+        let offset = match server_date.duration_since(received_at) {
+            Ok(ahead) => i64::try_from(ahead.as_secs()).unwrap_or(i64::MAX),
+            Err(behind) => i64::try_from(behind.duration().as_secs()).map_or(i64::MIN, |s| -s),
+        };
+        let mut inner = match Arc::try_unwrap(self.inner) {
+            Ok(inner) => inner,
+            Err(shared) => shared.copy(),
+        };
+        inner.server_offset = Some(if offset.abs() <= 1 { 0 } else { offset });
+        Self {
+            inner: Arc::new(inner),
+        }
+    }
+
+    /// How many seconds the issuer's clock was ahead of the local one (negative: behind),
+    /// if the token came with a `Date` (see [`AccessToken::with_server_date`]).
+    pub fn server_clock_offset(&self) -> Option<i64> {
+        self.inner.server_offset
     }
 
     /// The token itself. Call this only where a request header is built; prefer
@@ -134,12 +164,17 @@ impl AccessToken {
         (exp > iat).then(|| Duration::from_secs(exp.abs_diff(iat)))
     }
 
-    /// How long the token has left, measured from `now` by whatever the token knows:
-    /// [`AccessToken::issued_lifetime`] is not used here since `now` is a wall-clock time.
-    /// `None` when the expiry is unknown; zero when it has passed.
+    /// How long the token has left at `now` (local wall clock): its `exp` against the
+    /// issuer's clock when the token came with the server's `Date`, else against `now`;
+    /// else the requested expiry. `None` when the expiry is unknown; zero when it has passed.
     pub fn remaining_at(&self, now: SystemTime) -> Option<Duration> {
-        self.expires_at()
-            .map(|exp| exp.duration_since(now).unwrap_or(Duration::ZERO))
+        let exp = self.claims().exp.and_then(unix_to_system_time);
+        let (exp, now) = match (exp, self.inner.server_offset) {
+            (Some(exp), Some(offset)) => (exp, shift(now, offset)?),
+            (Some(exp), None) => (exp, now),
+            (None, _) => (self.inner.requested_expiry?, now),
+        };
+        Some(exp.duration_since(now).unwrap_or(Duration::ZERO))
     }
 
     /// A copy that shares no memory with `self`: its own allocation and reference count.
@@ -147,11 +182,7 @@ impl AccessToken {
     /// on one core does not contend with clones on another.
     pub fn deep_clone(&self) -> Self {
         Self {
-            inner: Arc::new(Inner {
-                secret: SecretString::from(self.expose_secret()),
-                claims: self.inner.claims.clone(),
-                requested_expiry: self.inner.requested_expiry,
-            }),
+            inner: Arc::new(self.inner.copy()),
         }
     }
 
@@ -179,7 +210,31 @@ impl fmt::Debug for AccessToken {
         if self.claims().exp.is_none() {
             d.field("requested_expiry", &self.inner.requested_expiry);
         }
+        if let Some(offset) = self.inner.server_offset {
+            d.field("server_clock_offset_s", &offset);
+        }
         d.finish()
+    }
+}
+
+impl Inner {
+    fn copy(&self) -> Self {
+        Self {
+            secret: SecretString::from(self.secret.expose_secret()),
+            claims: self.claims.clone(),
+            requested_expiry: self.requested_expiry,
+            server_offset: self.server_offset,
+        }
+    }
+}
+
+/// `time` moved by `seconds` (either way); `None` out of range.
+fn shift(time: SystemTime, seconds: i64) -> Option<SystemTime> {
+    let by = Duration::from_secs(seconds.unsigned_abs());
+    if seconds >= 0 {
+        time.checked_add(by)
+    } else {
+        time.checked_sub(by)
     }
 }
 
@@ -288,6 +343,41 @@ mod tests {
             Some(UNIX_EPOCH + Duration::from_secs(1_632_792_437))
         );
         assert_eq!(token.remaining_at(SystemTime::now()), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn the_servers_date_corrects_a_skewed_local_clock() {
+        let payload = r#"{"iat":1700000000,"exp":1700003600}"#;
+        let payload = {
+            use base64::Engine as _;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload)
+        };
+        let token = AccessToken::new(format!("e30.{payload}.sig")).unwrap();
+        let server_now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        // The local clock is ten minutes fast: by it alone, fifty minutes are left.
+        let local_now = server_now + Duration::from_secs(600);
+        assert_eq!(
+            token.remaining_at(local_now),
+            Some(Duration::from_secs(3000))
+        );
+        let dated = token.with_server_date(server_now, local_now);
+        assert_eq!(dated.server_clock_offset(), Some(-600));
+        assert_eq!(
+            dated.remaining_at(local_now),
+            Some(Duration::from_secs(3600))
+        );
+        // Ten minutes slow: seventy by the local clock, sixty in truth.
+        let local_now = server_now - Duration::from_secs(600);
+        let dated = AccessToken::new(format!("e30.{payload}.sig"))
+            .unwrap()
+            .with_server_date(server_now, local_now);
+        assert_eq!(
+            dated.remaining_at(local_now),
+            Some(Duration::from_secs(3600))
+        );
+        // A second apart is the header's resolution, not a skew.
+        let dated = dated.with_server_date(server_now, server_now + Duration::from_millis(1500));
+        assert_eq!(dated.server_clock_offset(), Some(0));
     }
 
     #[test]

@@ -96,3 +96,18 @@ async fn a_wrong_key_is_reported_as_rejected_without_retrying() {
     assert_eq!(server.token_request_count(), 1);
     server.shutdown().await;
 }
+
+/// The token is read against the server's clock (its `Date` header), and the cache trusts
+/// it for the hour it was asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_token_is_timed_by_the_servers_clock() {
+    let server = FakeDstor::start().await.unwrap();
+    let client = client_for(&server);
+    let token = client.token().await.unwrap();
+    assert_eq!(token.server_clock_offset(), Some(0));
+    let left = client.tokens().status().expires_in.unwrap();
+    assert!(
+        left > Duration::from_secs(3590) && left <= Duration::from_secs(3600),
+        "{left:?}"
+    );
+}

@@ -36,10 +36,6 @@ pub struct CacheConfig {
     pub must_refresh_max: Duration,
     /// The lifetime assumed for a token whose expiry is unknown (default 5 min).
     pub default_lifetime: Duration,
-    /// How far the local clock may run ahead of the server's and still have a token's
-    /// `exp − iat` trusted in full (default 5 min). A token whose `exp` is further in the
-    /// past than this when it arrives is expired.
-    pub max_clock_skew: Duration,
     /// The least time between the starts of two upstream requests (default 1 s), which
     /// bounds the requests made for tokens that live only a moment.
     pub min_fetch_interval: Duration,
@@ -65,7 +61,6 @@ impl Default for CacheConfig {
             must_refresh_min: Duration::from_secs(5),
             must_refresh_max: Duration::from_secs(300),
             default_lifetime: Duration::from_secs(300),
-            max_clock_skew: Duration::from_secs(300),
             min_fetch_interval: Duration::from_secs(1),
             min_forced_interval: Duration::from_secs(5),
             retry_backoff: Duration::from_secs(1),
@@ -125,28 +120,19 @@ impl CacheConfig {
     }
 
     /// How long `token` is trusted, from the moment its request was sent (`sent_wall` by the
-    /// wall clock).
+    /// local wall clock), anchored there to the monotonic clock by the caller:
     ///
-    /// With both claims, `exp − iat`: the issuer's own measure, which no difference between
-    /// the two clocks changes. A local clock that runs behind the server's would make `exp`
-    /// alone look later than it is; one that runs ahead, earlier. But `exp` by the local
-    /// clock, plus [`CacheConfig::max_clock_skew`], still caps it, so that a token minted
-    /// long ago (whose `exp` passed well before it arrived) is not trusted for a lifetime
-    /// anew. With `exp` alone, `exp` by the local clock; without `exp`, the requested expiry;
-    /// without either, [`CacheConfig::default_lifetime`].
+    /// - with `exp`, the time left until it, measured by the issuer's clock when the token
+    ///   came with the server's `Date` header (so a local clock that runs fast or slow
+    ///   changes nothing), else by the local clock; and never more than `exp − iat`, the
+    ///   issuer's own measure (which a local clock running slow would otherwise overstate).
+    ///   A token whose `exp` has passed is expired, however it was minted;
+    /// - without `exp`, the time left until the expiration that was requested;
+    /// - without either, [`CacheConfig::default_lifetime`].
     pub(crate) fn lifetime(&self, token: &AccessToken, sent_wall: SystemTime) -> Duration {
-        let by_wall = token.remaining_at(sent_wall);
-        match (token.issued_lifetime(), by_wall) {
-            (Some(issued), Some(_)) => {
-                // `exp + skew − now`, which is zero once `exp` is more than `skew` ago.
-                let tolerated = token
-                    .expires_at()
-                    .and_then(|exp| exp.checked_add(self.max_clock_skew))
-                    .and_then(|latest| latest.duration_since(sent_wall).ok())
-                    .unwrap_or(Duration::ZERO);
-                issued.min(tolerated)
-            }
-            (None, Some(by_wall)) => by_wall,
+        match (token.issued_lifetime(), token.remaining_at(sent_wall)) {
+            (Some(issued), Some(left)) => issued.min(left),
+            (None, Some(left)) => left,
             (_, None) => self.default_lifetime,
         }
     }
@@ -258,7 +244,7 @@ mod tests {
     }
 
     #[test]
-    fn lifetime_resists_skew_and_never_revives_a_stale_token() {
+    fn lifetime_follows_the_issuers_clock_and_never_revives_a_stale_token() {
         use base64::Engine as _;
         let jwt = |iat: u64, exp: u64| {
             let payload = format!(r#"{{"iat":{iat},"exp":{exp}}}"#);
@@ -270,19 +256,21 @@ mod tests {
         // Local clock an hour behind the server: exp − iat still gives one hour.
         let ahead = jwt(1_003_600, 1_007_200);
         assert_eq!(config.lifetime(&ahead, now), HOUR);
-        // Local clock four minutes ahead: still the whole hour.
-        let ahead_a_little = jwt(1_000_000 - 240, 1_000_000 + 3360);
-        assert_eq!(config.lifetime(&ahead_a_little, now), HOUR);
-        // Local clock ten minutes ahead: five minutes of it are tolerated.
+        // Local clock ten minutes ahead, no Date header: refreshed ten minutes early.
         let ahead_a_lot = jwt(1_000_000 - 600, 1_000_000 + 3000);
         assert_eq!(
             config.lifetime(&ahead_a_lot, now),
-            Duration::from_secs(3300)
+            Duration::from_secs(3000)
         );
-        // Far ahead, so that exp has passed by the local clock: still usable within the skew.
-        let skewed = jwt(1_000_000 - 3660, 1_000_000 - 60);
-        assert_eq!(config.lifetime(&skewed, now), Duration::from_secs(240));
-        // A token minted a day ago is expired, whatever exp − iat says.
+        // The same with the server's Date: the whole hour.
+        let dated = ahead_a_lot.with_server_date(now - Duration::from_secs(600), now);
+        assert_eq!(config.lifetime(&dated, now), HOUR);
+        // Local clock two hours ahead: the token looks expired, unless the Date says.
+        let far = jwt(1_000_000 - 7200, 1_000_000 - 3600);
+        assert_eq!(config.lifetime(&far, now), Duration::ZERO);
+        let dated = far.with_server_date(now - Duration::from_secs(7200), now);
+        assert_eq!(config.lifetime(&dated, now), HOUR);
+        // A token minted a day ago, clocks agreeing: expired, whatever exp − iat says.
         let stale = jwt(1_000_000 - 90_000, 1_000_000 - 86_400);
         assert_eq!(config.lifetime(&stale, now), Duration::ZERO);
         // No expiry at all: the default.

@@ -220,3 +220,18 @@ fn messages_say_what_happened_then_what_to_do() {
         assert!(message.starts_with(|c: char| c.is_lowercase()), "{message}");
     }
 }
+
+#[test]
+fn a_date_header_records_the_servers_clock() {
+    let server_now = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let response = http::Response::builder()
+        .status(200)
+        .header("date", httpdate::fmt_http_date(server_now))
+        .body(br#"{"access_token":"opaque"}"#.to_vec())
+        .unwrap();
+    let token = parse_token_response(&response, None, None).unwrap();
+    let offset = token.server_clock_offset().unwrap();
+    assert!((-3602..=-3598).contains(&offset), "{offset}");
+    let undated = parse(200, r#"{"access_token":"opaque"}"#).unwrap();
+    assert_eq!(undated.server_clock_offset(), None);
+}
