@@ -223,7 +223,7 @@ fn messages_say_what_happened_then_what_to_do() {
 
 #[test]
 fn a_date_header_records_the_servers_clock() {
-    let server_now = std::time::SystemTime::now() - Duration::from_secs(3600);
+    let server_now = SystemTime::now() - Duration::from_secs(3600);
     let response = http::Response::builder()
         .status(200)
         .header("date", httpdate::fmt_http_date(server_now))
