@@ -140,7 +140,12 @@ impl CacheConfig {
     /// The windows of a token that lives `lifetime` from `sent_at`.
     /// The fields are public, so nothing here trusts them: fractions are clamped to `0..=1`
     /// and sums saturate.
-    pub(crate) fn schedule(&self, sent_at: Instant, lifetime: Duration) -> Schedule {
+    pub(crate) fn schedule(
+        &self,
+        sent_at: Instant,
+        sent_wall: SystemTime,
+        lifetime: Duration,
+    ) -> Schedule {
         let (min, max) = (
             self.must_refresh_min,
             self.must_refresh_max.max(self.must_refresh_min),
@@ -156,6 +161,8 @@ impl CacheConfig {
             .unwrap_or(sent_at)
             .max(sent_at);
         Schedule {
+            sent_at,
+            sent_wall,
             refresh_at: far_off(sent_at, ahead).min(must_refresh_at),
             must_refresh_at,
             expires_at,
@@ -163,12 +170,29 @@ impl CacheConfig {
     }
 }
 
-/// When a cached token moves from one window to the next.
+/// When a cached token moves from one window to the next, on the monotonic clock from
+/// the moment its request was sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Schedule {
+    pub(crate) sent_at: Instant,
+    pub(crate) sent_wall: SystemTime,
     pub(crate) refresh_at: Instant,
     pub(crate) must_refresh_at: Instant,
     pub(crate) expires_at: Instant,
+}
+
+impl Schedule {
+    /// `mono_now` moved on by any time the machine slept since the request was sent. The
+    /// monotonic clock stands still while a machine sleeps and the wall clock does not, so
+    /// the token's age is the greater of the two clocks' counts. (A wall clock set back
+    /// counts for nothing; one set forward only brings the refresh sooner.)
+    pub(crate) fn now(&self, mono_now: Instant, wall_now: SystemTime) -> Instant {
+        let mono = mono_now.saturating_duration_since(self.sent_at);
+        match wall_now.duration_since(self.sent_wall) {
+            Ok(wall) if wall > mono => far_off(self.sent_at, wall),
+            _ => mono_now,
+        }
+    }
 }
 
 fn clamp_fraction(f: f64) -> f64 {
@@ -186,12 +210,26 @@ mod tests {
         let config = CacheConfig::default();
         let t0 = Instant::now();
         for _ in 0..100 {
-            let s = config.schedule(t0, HOUR);
+            let s = config.schedule(t0, SystemTime::now(), HOUR);
             assert_eq!(s.expires_at, t0 + HOUR);
             assert_eq!(s.must_refresh_at, t0 + HOUR - Duration::from_secs(300));
             assert!(s.refresh_at <= t0 + Duration::from_secs(2700));
             assert!(s.refresh_at >= t0 + Duration::from_secs(2700 - 180));
         }
+    }
+
+    #[test]
+    fn the_age_counts_time_asleep() {
+        let config = CacheConfig::default();
+        let (t0, w0) = (Instant::now(), SystemTime::now());
+        let s = config.schedule(t0, w0, HOUR);
+        let ten = Duration::from_secs(10);
+        // Awake: both clocks agree.
+        assert_eq!(s.now(t0 + ten, w0 + ten), t0 + ten);
+        // Slept two hours: the wall clock moved, the monotonic one did not.
+        assert_eq!(s.now(t0 + ten, w0 + 2 * HOUR), t0 + 2 * HOUR);
+        // The wall clock set back an hour: the monotonic count stands.
+        assert_eq!(s.now(t0 + ten, w0 - HOUR), t0 + ten);
     }
 
     #[test]
@@ -206,7 +244,7 @@ mod tests {
         };
         let t0 = Instant::now();
         for lifetime in [Duration::ZERO, HOUR, Duration::MAX] {
-            let s = config.schedule(t0, lifetime);
+            let s = config.schedule(t0, SystemTime::now(), lifetime);
             assert!(s.refresh_at <= s.must_refresh_at && s.must_refresh_at <= s.expires_at);
         }
     }
@@ -216,12 +254,12 @@ mod tests {
         let config = CacheConfig::default();
         let t0 = Instant::now();
         let starts: std::collections::HashSet<_> = (0..20)
-            .map(|_| config.schedule(t0, HOUR).refresh_at)
+            .map(|_| config.schedule(t0, SystemTime::now(), HOUR).refresh_at)
             .collect();
         assert!(starts.len() > 1);
         let none = config.with_refresh_ahead(0.75, 0.0);
         assert_eq!(
-            none.schedule(t0, HOUR).refresh_at,
+            none.schedule(t0, SystemTime::now(), HOUR).refresh_at,
             t0 + Duration::from_secs(2700)
         );
     }
@@ -235,11 +273,11 @@ mod tests {
             Duration::from_secs(1),
             Duration::from_secs(8),
         ] {
-            let s = config.schedule(t0, lifetime);
+            let s = config.schedule(t0, SystemTime::now(), lifetime);
             assert!(s.refresh_at <= s.must_refresh_at && s.must_refresh_at <= s.expires_at);
             assert!(s.must_refresh_at >= t0 + lifetime / 2);
         }
-        let s = config.schedule(t0, Duration::from_secs(30));
+        let s = config.schedule(t0, SystemTime::now(), Duration::from_secs(30));
         assert_eq!(s.must_refresh_at, t0 + Duration::from_secs(25));
     }
 

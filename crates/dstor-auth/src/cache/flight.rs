@@ -21,6 +21,9 @@ use crate::{AuthError, TokenProvider};
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The wall clock: `SystemTime::now`, or a test's own.
+pub(super) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
 pub(super) type FlightFuture = SharedFuture<BoxFuture<'static, Result<AccessToken, AuthError>>>;
 
 /// What a cache shares with its refresh tasks.
@@ -29,6 +32,8 @@ pub(super) struct Shared<P> {
     id: u64,
     pub(super) provider: P,
     pub(super) config: CacheConfig,
+    /// Read to notice time the machine spent asleep, which the monotonic clock misses.
+    wall: WallClock,
     /// The token callers are served, read without a lock.
     pub(super) current: ArcSwapOption<Entry>,
     /// Whether the current token is in its fresh window; kept by a timer task.
@@ -80,8 +85,9 @@ struct Flight {
 }
 
 impl<P: TokenProvider + 'static> Shared<P> {
-    pub(super) fn new(provider: P, config: CacheConfig) -> Self {
+    pub(super) fn new(provider: P, config: CacheConfig, wall: WallClock) -> Self {
         Self {
+            wall,
             id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             provider,
             config,
@@ -99,6 +105,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
     #[inline]
     pub(super) fn fresh_local(&self) -> Option<AccessToken> {
         local::get(self.id, self.fresh.generation()?)
+    }
+
+    /// Where `entry` stands now: the monotonic `mono_now`, moved on by any time asleep.
+    #[inline]
+    pub(super) fn entry_now(&self, entry: &Entry, mono_now: Instant) -> Instant {
+        entry.schedule.now(mono_now, (self.wall)())
     }
 
     /// Whether reads currently skip the clock.
@@ -135,8 +147,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
             let mut state = this.lock();
             let now = Instant::now();
             let current = this.current.load_full();
-            let valid = current.as_ref().filter(|e| now < e.schedule.expires_at);
-            if let Some(entry) = valid.filter(|e| now < e.schedule.must_refresh_at) {
+            let valid = current
+                .as_ref()
+                .filter(|e| this.entry_now(e, now) < e.schedule.expires_at);
+            if let Some(entry) =
+                valid.filter(|e| this.entry_now(e, now) < e.schedule.must_refresh_at)
+            {
                 // Refreshed while this caller waited for the lock.
                 return Ok(entry.token.clone());
             }
@@ -256,13 +272,13 @@ impl<P: TokenProvider + 'static> Shared<P> {
         // next caller starts a new one instead of joining a dead one forever.
         let _ended = FlightEnded { shared: &self, id };
         let sent_at = Instant::now();
-        let sent_wall = SystemTime::now();
+        let sent_wall = (self.wall)();
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.provider.token().await;
         let now = Instant::now();
         let result = result.and_then(|token| {
             let lifetime = self.config.lifetime(&token, sent_wall);
-            let schedule = self.config.schedule(sent_at, lifetime);
+            let schedule = self.config.schedule(sent_at, sent_wall, lifetime);
             if schedule.expires_at <= now {
                 return Err(AuthError::ExpiredToken);
             }
@@ -277,7 +293,8 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 schedule,
                 generation,
             })));
-            self.fresh.open(generation, schedule, now);
+            self.fresh
+                .open(generation, schedule, now, Arc::clone(&self.wall));
             token
         });
         self.end_flight(&mut state, id);
@@ -311,12 +328,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
         wait.max(asked.min(c.max_retry_backoff))
     }
 
-    fn valid_now(&self) -> Option<AccessToken> {
+    pub(super) fn valid_now(&self) -> Option<AccessToken> {
         let now = Instant::now();
         self.current
             .load()
             .as_deref()
-            .filter(|e| now < e.schedule.expires_at)
+            .filter(|e| self.entry_now(e, now) < e.schedule.expires_at)
             .map(|e| e.token.clone())
     }
 
@@ -327,6 +344,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
             None => (TokenWindow::Empty, None),
             Some(e) => {
                 let s = e.schedule;
+                let now = self.entry_now(e, now);
                 let window = if now >= s.expires_at {
                     TokenWindow::Expired
                 } else if now >= s.must_refresh_at {

@@ -10,11 +10,17 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
 use super::config::Schedule;
+use super::flight::WallClock;
+use crate::time::far_off;
 
 /// The least time between the start of the refresh-ahead window and expiry for which reads
 /// skip the clock: the timer that closes the fresh window may run this late without any
 /// caller being served an expired token.
 const FRESH_MARGIN: Duration = Duration::from_secs(10);
+
+/// How often the timer of an open window looks at the wall clock; so, how long after the
+/// machine wakes from sleep the window may stay open.
+const WAKE: Duration = Duration::from_secs(1);
 
 /// Whether the cached token, number `generation`, is in its fresh window.
 ///
@@ -80,7 +86,7 @@ impl FreshWindow {
     /// timer on this runtime to close it. Without a multi-thread runtime, or for a token
     /// whose windows are too close together, the window stays shut and readers keep
     /// checking the clock.
-    pub(super) fn open(&self, generation: u64, schedule: Schedule, now: Instant) {
+    pub(super) fn open(&self, generation: u64, schedule: Schedule, now: Instant, wall: WallClock) {
         let mut timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = timer.take() {
             old.abort();
@@ -110,10 +116,17 @@ impl FreshWindow {
             flag: Arc::clone(&self.flag),
             generation,
         };
-        let at = schedule.refresh_at;
         let task = runtime.spawn(async move {
             let _closer = closer;
-            tokio::time::sleep_until(at).await;
+            loop {
+                let mono = Instant::now();
+                if schedule.now(mono, wall()) >= schedule.refresh_at {
+                    break;
+                }
+                // Wakes at least every few seconds: after a sleep of the machine the
+                // monotonic deadline lies far ahead, and only the wall clock tells.
+                tokio::time::sleep_until(schedule.refresh_at.min(far_off(mono, WAKE))).await;
+            }
         });
         *timer = Some(task.abort_handle());
     }

@@ -13,13 +13,14 @@ use std::sync::atomic::Ordering;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
 pub use config::CacheConfig;
-use flight::Shared;
+use flight::{Shared, WallClock};
 pub use status::{CacheStatus, TokenWindow};
 
 use crate::{AuthError, TokenProvider};
@@ -41,6 +42,10 @@ use crate::{AuthError, TokenProvider};
 /// - **Cancellation-safe.** The refresh runs on its own task, on the runtime of the caller
 ///   that started it; a caller that gives up neither cancels nor poisons it. Dropping the
 ///   provider stops it: nothing outlives the provider.
+///
+/// - **Time asleep counts.** A token's age is the greater of the monotonic and the wall
+///   clock's count since its request was sent, so a token that expired while the machine
+///   slept is not served after it wakes (the clock-free window closes within a second).
 ///
 /// Construction needs no runtime; calls must run inside a Tokio runtime.
 ///
@@ -67,8 +72,13 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
 
     /// Caches the tokens of `provider` with `config`.
     pub fn with_config(provider: P, config: CacheConfig) -> Self {
+        Self::with_wall_clock(provider, config, Arc::new(SystemTime::now))
+    }
+
+    /// As [`CachedTokenProvider::with_config`], with the wall clock a test controls.
+    pub(crate) fn with_wall_clock(provider: P, config: CacheConfig, wall: WallClock) -> Self {
         Self {
-            shared: Arc::new(Shared::new(provider, config)),
+            shared: Arc::new(Shared::new(provider, config, wall)),
         }
     }
 
@@ -97,15 +107,16 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
         if let Some(token) = self.shared.fresh_local() {
             return Some(token);
         }
-        let now = Instant::now();
+        let mono = Instant::now();
         let guard = self.shared.current.load();
         let entry = guard.as_deref()?;
+        let now = self.shared.entry_now(entry, mono);
         if now < entry.schedule.refresh_at {
             self.shared.remember_locally(entry);
             return Some(entry.token.clone());
         }
         if now < entry.schedule.must_refresh_at {
-            Shared::refresh_in_background(&self.shared, now);
+            Shared::refresh_in_background(&self.shared, mono);
             return Some(entry.token.clone());
         }
         None
@@ -116,13 +127,7 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
         if let Some(token) = self.shared.fresh_local() {
             return Some(token);
         }
-        let now = Instant::now();
-        self.shared
-            .current
-            .load()
-            .as_deref()
-            .filter(|entry| now < entry.schedule.expires_at)
-            .map(|entry| entry.token.clone())
+        self.shared.valid_now()
     }
 
     /// Drops the cached token if it is still `token` (say, after the API answered 401 to a

@@ -406,3 +406,40 @@ async fn a_short_token_after_a_long_one_is_never_served_expired() {
     let next = cache.token().await.unwrap();
     assert!(!next.same_token(&short) && !next.same_token(&long));
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
+    // A wall clock the test moves, as a machine's does while the monotonic clock sleeps.
+    let slept = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let wall = {
+        let slept = Arc::clone(&slept);
+        Arc::new(move || {
+            std::time::SystemTime::now()
+                + Duration::from_secs(slept.load(std::sync::atomic::Ordering::SeqCst))
+        })
+    };
+    let cache = CachedTokenProvider::with_wall_clock(
+        Arc::new(ScriptedProvider::new()),
+        CacheConfig::default(),
+        wall,
+    );
+    let before = cache.token().await.unwrap();
+    assert!(cache.shared.is_fresh());
+    // Two hours asleep: the monotonic clock has not moved.
+    slept.store(2 * 3600, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(cache.status().window, TokenWindow::Expired);
+    // Within a second of waking the clock-free window closes...
+    advance(Duration::from_secs(1)).await;
+    settle().await;
+    assert!(!cache.shared.is_fresh());
+    // ...and the expired token is served by no path: the next call fetches. (The
+    // scripted provider's token is dated by the real clock, which to this cache is two
+    // hours slow: it is refused as expired, which is also not the old token.)
+    assert!(cache.try_cached().is_none());
+    let after = cache.token().await;
+    assert!(
+        !matches!(&after, Ok(t) if t.same_token(&before)),
+        "{after:?}"
+    );
+    assert_eq!(cache.inner().calls(), 2);
+}
