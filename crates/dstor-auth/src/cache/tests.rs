@@ -2,6 +2,7 @@
 //! its calls.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use dstor_types::ApiError;
@@ -410,12 +411,12 @@ async fn a_short_token_after_a_long_one_is_never_served_expired() {
 #[tokio::test(start_paused = true)]
 async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
     // A wall clock the test moves, as a machine's does while the monotonic clock sleeps.
-    let slept = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let slept = Arc::new(AtomicU64::new(0));
     let wall = {
         let slept = Arc::clone(&slept);
         Arc::new(move || {
-            std::time::SystemTime::now()
-                + Duration::from_secs(slept.load(std::sync::atomic::Ordering::SeqCst))
+            SystemTime::now()
+                + Duration::from_secs(slept.load(Ordering::SeqCst))
         })
     };
     let cache = CachedTokenProvider::with_wall_clock(
@@ -426,7 +427,7 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
     let before = cache.token().await.unwrap();
     assert!(cache.shared.is_fresh());
     // Two hours asleep: the monotonic clock has not moved.
-    slept.store(2 * 3600, std::sync::atomic::Ordering::SeqCst);
+    slept.store(2 * 3600, Ordering::SeqCst);
     assert_eq!(cache.status().window, TokenWindow::Expired);
     // Within a second of waking the clock-free window closes...
     advance(Duration::from_secs(1)).await;
