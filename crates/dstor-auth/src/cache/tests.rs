@@ -414,10 +414,7 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
     let slept = Arc::new(AtomicU64::new(0));
     let wall = {
         let slept = Arc::clone(&slept);
-        Arc::new(move || {
-            SystemTime::now()
-                + Duration::from_secs(slept.load(Ordering::SeqCst))
-        })
+        Arc::new(move || SystemTime::now() + Duration::from_secs(slept.load(Ordering::SeqCst)))
     };
     let cache = CachedTokenProvider::with_wall_clock(
         Arc::new(ScriptedProvider::new()),
