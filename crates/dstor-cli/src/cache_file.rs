@@ -4,8 +4,12 @@
 //! - The key itself is never written: a file is named and checked by a SHA-256 fingerprint.
 //! - Files are written atomically (a temporary file in the same directory, then a rename)
 //!   with mode 0600, in a directory of mode 0700.
-//! - A token is reused until 75% of its lifetime (`exp − iat`) has passed: the
-//!   refresh-ahead window of the in-process cache.
+//! - A token is reused until 75% of its lifetime (`exp − iat`) has passed, counted on the
+//!   local clock from when it was fetched (`fetched_at`): the refresh-ahead window of the
+//!   in-process cache. Counting from `iat`, the server's clock, would reuse expired tokens
+//!   on a machine whose clock is behind the server's. The token must also be unexpired by
+//!   the local clock, with a margin, and a clock that went back before `fetched_at` means
+//!   no reuse.
 //! - A token is reused only for the lifetime it was asked with: `--expires-in 5m` never
 //!   gets a cached token that lives a day.
 //! - A file that cannot be read, is not ours, is too large, or is for another key, endpoint
@@ -25,8 +29,13 @@ pub const CACHE_DIR_VAR: &str = "DSTOR_CACHE_DIR";
 /// The fraction of a token's lifetime after which it is no longer reused.
 pub const REUSE_FRACTION: f64 = 0.75;
 
-/// The format tag of a cache file.
-const FORMAT: &str = "dstor-cli/token-cache/v2";
+/// The most a token's expiry is anticipated when checked on the local clock: a token is
+/// not reused within this many seconds (or a quarter of its lifetime, if less) of its
+/// `exp`.
+pub const EXPIRY_MARGIN_SECS: f64 = 5.0;
+
+/// The format tag of a cache file. v3 added `fetched_at`: older files are ignored.
+const FORMAT: &str = "dstor-cli/token-cache/v3";
 
 /// The most bytes read from a cache file: a token and a few short fields are far less; a
 /// file that is larger (or a link to a device that never ends) is not ours.
@@ -81,6 +90,8 @@ struct Entry {
     endpoint: String,
     key_fingerprint: String,
     lifetime: String,
+    /// The local wall time, in Unix seconds, at which the fetch of the token began.
+    fetched_at: i64,
     access_token: String,
 }
 
@@ -132,15 +143,18 @@ impl CacheSlot {
             return None;
         }
         let token = AccessToken::new(entry.access_token).ok()?;
-        is_reusable(&token, now).then_some(token)
+        is_reusable(&token, entry.fetched_at, now).then_some(token)
     }
 
-    /// Stores `token` atomically, with mode 0600.
+    /// Stores `token`, whose fetch began at `fetched_at` on the local clock, atomically,
+    /// with mode 0600.
     ///
     /// # Errors
     ///
     /// The I/O error, with the step that failed.
-    pub fn store(&self, token: &AccessToken) -> Result<(), String> {
+    pub fn store(&self, token: &AccessToken, fetched_at: SystemTime) -> Result<(), String> {
+        let fetched_at = unix_seconds(fetched_at)
+            .ok_or("cannot cache the token: the system clock is before 1970")?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir)
             .map_err(|e| format!("cannot create the cache directory {}: {e}", dir.display()))?;
@@ -150,6 +164,7 @@ impl CacheSlot {
             endpoint: self.endpoint.clone(),
             key_fingerprint: self.fingerprint.clone(),
             lifetime: self.lifetime.clone(),
+            fetched_at,
             access_token: token.expose_secret().to_owned(),
         };
         let json = serde_json::to_vec(&entry).map_err(|e| e.to_string())?;
@@ -168,9 +183,17 @@ impl CacheSlot {
     }
 }
 
-/// Whether `token` may be reused at `now`: its `iat` and `exp` are known and less than
-/// [`REUSE_FRACTION`] of its lifetime has passed.
-pub fn is_reusable(token: &AccessToken, now: SystemTime) -> bool {
+/// Whether `token`, whose fetch began at `fetched_at` (local Unix seconds), may be reused
+/// at `now`, on the local clock:
+///
+/// - its `iat` and `exp` are known, and `exp > iat`;
+/// - the clock has not gone back before `fetched_at`;
+/// - less than [`REUSE_FRACTION`] of its lifetime (`exp − iat`) has passed since
+///   `fetched_at`: elapsed time on one clock, whatever the skew between the local clock and
+///   the server's;
+/// - by the local clock, `exp` is more than [`EXPIRY_MARGIN_SECS`] (or a quarter of the
+///   lifetime, if less) away.
+pub fn is_reusable(token: &AccessToken, fetched_at: i64, now: SystemTime) -> bool {
     let claims = token.claims();
     let (Some(iat), Some(exp)) = (claims.iat, claims.exp) else {
         return false;
@@ -183,9 +206,19 @@ pub fn is_reusable(token: &AccessToken, now: SystemTime) -> bool {
     };
     // In floating point: the claims come from the network, and `exp - iat` may overflow.
     let now = now.as_secs_f64();
-    let (iat, exp) = (iat as f64, exp as f64);
-    let until = iat + (exp - iat) * REUSE_FRACTION;
-    now >= iat - 60.0 && now < until
+    let (iat, exp, fetched_at) = (iat as f64, exp as f64, fetched_at as f64);
+    if now < fetched_at {
+        return false;
+    }
+    let lifetime = exp - iat;
+    let margin = EXPIRY_MARGIN_SECS.min(lifetime * (1.0 - REUSE_FRACTION));
+    now < fetched_at + lifetime * REUSE_FRACTION && now < exp - margin
+}
+
+/// `time` in whole Unix seconds (rounded down), or `None` before 1970.
+fn unix_seconds(time: SystemTime) -> Option<i64> {
+    let secs = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 /// Removes every cache file in `dir`; returns how many were removed.
@@ -286,25 +319,67 @@ mod tests {
     fn tokens_are_reused_for_three_quarters_of_their_life() {
         let token = jwt(1000, 2000);
         assert!(token.is_jwt());
-        assert!(is_reusable(&token, at(1000)));
-        assert!(is_reusable(&token, at(1749)));
-        assert!(!is_reusable(&token, at(1750)));
-        assert!(!is_reusable(&token, at(2100)));
-        // Issued more than a minute in the future: the clocks disagree, fetch anew.
-        assert!(!is_reusable(&token, at(900)));
+        assert!(is_reusable(&token, 1000, at(1000)));
+        assert!(is_reusable(&token, 1000, at(1749)));
+        assert!(!is_reusable(&token, 1000, at(1750)));
+        assert!(!is_reusable(&token, 1000, at(2100)));
+    }
+
+    #[test]
+    fn a_local_clock_behind_the_servers_never_reuses_an_expired_token() {
+        // The server's clock says 10_000 at issue; the local clock is 120 s behind, so the
+        // fetch began at 9_880 local. A 5-minute token expires at 10_300 server time, which
+        // is 10_180 local. Counting from `iat`, it was reused until 10_225 local: 45 s
+        // after it expired.
+        let token = jwt(10_000, 10_300);
+        let fetched_at = 9_880;
+        assert!(is_reusable(&token, fetched_at, at(9_880)));
+        assert!(is_reusable(&token, fetched_at, at(10_104)));
+        for local in [10_105, 10_180, 10_224, 10_225, 10_300] {
+            assert!(!is_reusable(&token, fetched_at, at(local)), "{local}");
+        }
+    }
+
+    #[test]
+    fn a_local_clock_ahead_of_the_servers_still_honours_exp() {
+        // The local clock is 200 s ahead: the fetch began at 10_200 local, when the server
+        // said 10_000. The window from `fetched_at` ends at 10_425, but by the local clock
+        // the token expires at 10_300: it is not reused within the margin (5 s) of that.
+        let token = jwt(10_000, 10_300);
+        let fetched_at = 10_200;
+        assert!(is_reusable(&token, fetched_at, at(10_200)));
+        assert!(is_reusable(&token, fetched_at, at(10_294)));
+        for local in [10_295, 10_300, 10_424] {
+            assert!(!is_reusable(&token, fetched_at, at(local)), "{local}");
+        }
+        // Expired by the local clock when fetched: never reused.
+        assert!(!is_reusable(&token, 10_400, at(10_400)));
+        // A short token's margin is a quarter of its life: a 4 s token, 1 s.
+        let short = jwt(1000, 1004);
+        assert!(is_reusable(&short, 1000, at(1002)));
+        assert!(!is_reusable(&short, 1000, at(1003)));
+    }
+
+    #[test]
+    fn a_clock_that_went_back_means_no_reuse() {
+        let token = jwt(1000, 2000);
+        assert!(!is_reusable(&token, 1000, at(999)));
+        assert!(!is_reusable(&token, 1500, at(1200)));
     }
 
     #[test]
     fn absurd_claims_are_not_reused_and_do_not_panic() {
         // `exp - iat` overflows i64 here: no panic, and the claims alone decide.
-        assert!(is_reusable(&jwt(i64::MIN, i64::MAX), at(1000)));
+        assert!(is_reusable(&jwt(i64::MIN, i64::MAX), 1000, at(1000)));
         for (iat, exp) in [
             (i64::MAX, i64::MIN),
             (i64::MAX, i64::MAX),
             (i64::MIN, i64::MIN),
         ] {
-            assert!(!is_reusable(&jwt(iat, exp), at(1000)), "{iat} {exp}");
+            assert!(!is_reusable(&jwt(iat, exp), 1000, at(1000)), "{iat} {exp}");
         }
+        assert!(!is_reusable(&jwt(1000, 2000), i64::MAX, at(1000)));
+        assert!(!is_reusable(&jwt(1000, 2000), i64::MIN, at(1000)));
     }
 
     #[test]
@@ -352,7 +427,7 @@ mod tests {
             .unwrap()
             .as_secs() as i64;
         let token = jwt(now, now + 3600);
-        slot.store(&token).unwrap();
+        slot.store(&token, SystemTime::now()).unwrap();
         assert_eq!(slot.load(SystemTime::now()).as_ref(), Some(&token));
         let text = std::fs::read_to_string(&slot.path).unwrap();
         assert!(!text.contains(&"k".repeat(64)));
@@ -367,7 +442,7 @@ mod tests {
         let shorter = CacheSlot::new(dir.path(), "custom", &base, &key, "in:300");
         assert!(shorter.load(SystemTime::now()).is_none());
         // The other key's entry, copied into this key's file, is foreign.
-        other_slot.store(&token).unwrap();
+        other_slot.store(&token, SystemTime::now()).unwrap();
         std::fs::copy(&other_slot.path, &slot.path).unwrap();
         assert!(slot.load(SystemTime::now()).is_none());
         std::fs::write(&slot.path, "{not json").unwrap();
@@ -385,11 +460,41 @@ mod tests {
             .duration_since(UNIX_EPOCH)
             .unwrap()
             .as_secs() as i64;
-        slot.store(&jwt(now, now + 3600)).unwrap();
+        slot.store(&jwt(now, now + 3600), SystemTime::now())
+            .unwrap();
         let mut text = std::fs::read(&slot.path).unwrap();
         assert!(slot.load(SystemTime::now()).is_some());
         text.resize(MAX_FILE_LEN as usize + 1, b' ');
         std::fs::write(&slot.path, &text).unwrap();
         assert!(slot.load(SystemTime::now()).is_none());
+    }
+
+    #[test]
+    fn the_fetch_time_is_stored_and_decides_reuse() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = BaseUrl::parse("http://127.0.0.1:1").unwrap();
+        let key = ApiKey::new("k".repeat(64)).unwrap();
+        let slot = CacheSlot::new(dir.path(), "custom", &base, &key, "in:300");
+        // Issued by a server 120 s ahead of the local clock, fetched at 9_880 local.
+        let token = jwt(10_000, 10_300);
+        slot.store(&token, at(9_880)).unwrap();
+        let text = std::fs::read_to_string(&slot.path).unwrap();
+        let entry: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(entry["fetched_at"], 9_880);
+        assert_eq!(entry["format"], FORMAT);
+        assert_eq!(slot.load(at(10_000)).as_ref(), Some(&token));
+        assert!(slot.load(at(10_105)).is_none());
+        assert!(slot.load(at(9_000)).is_none());
+
+        // A file of the previous format, without `fetched_at`, is ignored.
+        let mut old = entry.clone();
+        old["format"] = "dstor-cli/token-cache/v2".into();
+        old.as_object_mut().unwrap().remove("fetched_at");
+        std::fs::write(&slot.path, old.to_string()).unwrap();
+        assert!(slot.load(at(10_000)).is_none());
+        let mut old = entry;
+        old["format"] = "dstor-cli/token-cache/v2".into();
+        std::fs::write(&slot.path, old.to_string()).unwrap();
+        assert!(slot.load(at(10_000)).is_none());
     }
 }

@@ -1,9 +1,10 @@
 //! The command line, as clap parses it. `dstor --help` is the manual.
 
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
 
 /// The exit codes, as listed at the end of `dstor --help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -70,25 +71,44 @@ pub enum CacheAction {
 }
 
 /// Which dStor deployment to talk to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum EnvName {
     /// The testing network, api.testnet.dstor.cloud
-    #[value(alias = "testing", alias = "test")]
     Testnet,
     /// Production, api.dstor.cloud
-    #[value(alias = "prod")]
+    #[default]
     Production,
 }
+
+// Values that clap would check itself (a value enum, a number, a duration) are taken as
+// text and checked by `Cli::resolve` instead: clap's error for a bad value quotes the
+// value whole, and a value in the wrong place may be the API key. The checked value lands
+// in the `#[arg(skip)]` field of the same name.
 
 /// Where the API key comes from, and where it is sent.
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
-    /// The dStor environment.
-    #[arg(long = "env", env = "DSTOR_ENV", value_enum, default_value_t = EnvName::Production)]
+    /// The dStor environment: testnet (also test, testing) or production (also prod).
+    #[arg(
+        id = "env",
+        long = "env",
+        env = "DSTOR_ENV",
+        hide_env_values = true,
+        value_name = "ENV",
+        default_value = "production"
+    )]
+    pub env_text: String,
+    /// `--env`, checked.
+    #[arg(skip)]
     pub env: EnvName,
     /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
     /// Plain http is allowed only for loopback hosts.
-    #[arg(long, env = "DSTOR_ENDPOINT", value_name = "URL")]
+    #[arg(
+        long,
+        env = "DSTOR_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub endpoint: Option<String>,
     /// Read the API key from this file (surrounding whitespace is ignored). Without this
     /// flag or --api-key-stdin, the key comes from DSTOR_API_KEY.
@@ -98,8 +118,30 @@ pub struct ConnectionArgs {
     #[arg(long)]
     pub api_key_stdin: bool,
     /// The time allowed for each request to dStor (s, m suffixes; plain number: seconds).
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_timeout)]
+    #[arg(
+        id = "timeout",
+        long = "timeout",
+        value_name = "DURATION",
+        default_value = "30s"
+    )]
+    pub timeout_text: String,
+    /// `--timeout`, checked.
+    #[arg(skip = Duration::from_secs(30))]
     pub timeout: Duration,
+}
+
+impl ConnectionArgs {
+    /// Checks the values taken as text.
+    fn resolve(&mut self) -> Result<(), String> {
+        self.env = parse_env(&self.env_text).map_err(|reason| {
+            format!(
+                "invalid value {} for --env/DSTOR_ENV: {reason}",
+                echo_safely(&self.env_text)
+            )
+        })?;
+        self.timeout = checked("--timeout", &self.timeout_text, parse_timeout)?;
+        Ok(())
+    }
 }
 
 /// `dstor token`.
@@ -113,18 +155,44 @@ pub struct TokenArgs {
     #[arg(long)]
     pub json: bool,
     /// Ask for a token that lives this long: 90s, 30m, 1h, 7d (default 1h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration, conflicts_with = "expires_at")]
+    #[arg(
+        id = "expires_in",
+        long = "expires-in",
+        value_name = "DURATION",
+        conflicts_with = "expires_at"
+    )]
+    pub expires_in_text: Option<String>,
+    /// `--expires-in`, checked.
+    #[arg(skip)]
     pub expires_in: Option<Duration>,
     /// Ask for a token that expires at this time: RFC 3339 (2030-01-01T00:00:00Z) or Unix
     /// seconds.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(id = "expires_at", long = "expires-at", value_name = "TIME")]
+    pub expires_at_text: Option<String>,
+    /// `--expires-at`, checked.
+    #[arg(skip)]
     pub expires_at: Option<i64>,
     /// Reuse a token across runs: it is kept in the user's cache directory
     /// ($DSTOR_CACHE_DIR, else $XDG_CACHE_HOME/dstor/tokens or ~/.cache/dstor/tokens, mode
     /// 0600, never the key) and reused, for the same environment, endpoint, key and
-    /// requested lifetime, until 75% of its lifetime has passed (the refresh-ahead window).
+    /// requested lifetime, until 75% of its lifetime has passed since it was fetched (the
+    /// refresh-ahead window), and never once it has expired by this machine's clock.
     #[arg(long)]
     pub cache: bool,
+}
+
+impl TokenArgs {
+    /// Checks the values taken as text.
+    fn resolve(&mut self) -> Result<(), String> {
+        self.connection.resolve()?;
+        if let Some(text) = &self.expires_in_text {
+            self.expires_in = Some(checked("--expires-in", text, parse_duration)?);
+        }
+        if let Some(text) = &self.expires_at_text {
+            self.expires_at = Some(checked("--expires-at", text, parse_time)?);
+        }
+        Ok(())
+    }
 }
 
 /// `dstor inspect`.
@@ -139,14 +207,129 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct ServeFakeArgs {
     /// The port to listen on (0: any free port).
-    #[arg(long, default_value_t = 0)]
+    #[arg(id = "port", long = "port", value_name = "PORT", default_value = "0")]
+    pub port_text: String,
+    /// `--port`, checked.
+    #[arg(skip)]
     pub port: u16,
     /// The address to listen on. Anything but loopback exposes the fake to the network.
-    #[arg(long, default_value = "127.0.0.1")]
-    pub host: std::net::IpAddr,
+    #[arg(
+        id = "host",
+        long = "host",
+        value_name = "HOST",
+        default_value = "127.0.0.1"
+    )]
+    pub host_text: String,
+    /// `--host`, checked.
+    #[arg(skip = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub host: IpAddr,
     /// Accept the API key in this file instead of a generated one.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
+}
+
+impl ServeFakeArgs {
+    /// Checks the values taken as text.
+    fn resolve(&mut self) -> Result<(), String> {
+        self.port = checked("--port", &self.port_text, |text| {
+            text.trim()
+                .parse()
+                .map_err(|_| "use a port number from 0 to 65535".to_owned())
+        })?;
+        self.host = checked("--host", &self.host_text, |text| {
+            text.trim()
+                .parse()
+                .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
+        })?;
+        Ok(())
+    }
+}
+
+impl Cli {
+    /// Checks the values that clap took as text (see [`ConnectionArgs`]), after parsing.
+    ///
+    /// # Errors
+    ///
+    /// A one-line usage error that quotes a bad value only when it is short (see
+    /// [`echo_safely`]).
+    pub fn resolve(&mut self) -> Result<(), String> {
+        match &mut self.command {
+            Command::Token(args) => args.resolve(),
+            Command::ServeFake(args) => args.resolve(),
+            Command::Inspect(_) | Command::Cache { .. } | Command::Demo => Ok(()),
+        }
+    }
+}
+
+/// `parse(text)`, or a usage error naming `flag`, the value (when short) and the reason.
+fn checked<T>(
+    flag: &str,
+    text: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, String> {
+    parse(text)
+        .map_err(|reason| format!("invalid value {} for {flag}: {reason}", echo_safely(text)))
+}
+
+/// A value short enough to be a mistyped flag value is quoted; a longer one (or one with
+/// spaces or other characters that are not visible ASCII), which may be a key put in the
+/// wrong place, is described by its length alone.
+pub fn echo_safely(value: &str) -> String {
+    let len = value.chars().count();
+    if len <= 20 && value.chars().all(|c| c.is_ascii_graphic()) {
+        format!("'{value}'")
+    } else {
+        format!("(a value of {len} characters)")
+    }
+}
+
+/// Parses `--env`: testnet, test, testing, production or prod, in any case.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub fn parse_env(text: &str) -> Result<EnvName, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "testnet" | "testing" | "test" => Ok(EnvName::Testnet),
+        "production" | "prod" => Ok(EnvName::Production),
+        _ => Err("use testnet or production".to_owned()),
+    }
+}
+
+/// Removes from clap's rendered `error` every value of the command line, or of a variable
+/// clap reads, that [`echo_safely`] would not quote: clap quotes unexpected arguments
+/// whole, and a value in the wrong place may be the API key.
+pub fn scrub_clap_error(
+    error: &str,
+    args: impl IntoIterator<Item = String>,
+    vars: impl IntoIterator<Item = String>,
+) -> String {
+    let mut values: Vec<String> = Vec::new();
+    for arg in args {
+        if let Some((_, value)) = arg.split_once('=') {
+            values.push(value.to_owned());
+        }
+        values.push(arg);
+    }
+    values.extend(vars);
+    values.retain(|v| {
+        let len = v.chars().count();
+        len > 20 || (len >= 4 && !v.chars().all(|c| c.is_ascii_graphic()))
+    });
+    // Longest first, so that a value is not left in pieces by a shorter one inside it.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut text = error.to_owned();
+    for value in &values {
+        for candidate in [value.as_str(), value.trim()] {
+            if candidate.chars().count() >= 4 && text.contains(candidate) {
+                text = text.replace(
+                    candidate,
+                    &format!("(a value of {} characters)", candidate.chars().count()),
+                );
+            }
+        }
+    }
+    text
 }
 
 /// Parses `90`, `90s`, `30m`, `1h` or `7d` into a duration.

@@ -13,6 +13,8 @@ use crate::output::errln;
 pub enum ExitClass {
     /// 1: a bug, or standard output cannot be written.
     Internal,
+    /// 2: a usage error (a bad flag value), as clap's own.
+    Usage,
     /// 3: no key, a malformed key, a bad endpoint or expiration, an undecodable token.
     Config,
     /// 4: dStor rejected the key (401/403).
@@ -30,6 +32,7 @@ impl ExitClass {
     pub fn code(self) -> u8 {
         match self {
             Self::Internal => 1,
+            Self::Usage => 2,
             Self::Config => 3,
             Self::KeyRejected => 4,
             Self::Network => 5,
@@ -54,6 +57,11 @@ impl CliError {
             class,
             message: message.into(),
         }
+    }
+
+    /// A usage error (exit code 2): a bad flag value.
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitClass::Usage, message)
     }
 
     /// A configuration or input error (exit code 3).
@@ -160,6 +168,7 @@ mod tests {
     fn classes_have_distinct_codes() {
         let all = [
             ExitClass::Internal,
+            ExitClass::Usage,
             ExitClass::Config,
             ExitClass::KeyRejected,
             ExitClass::Network,
@@ -170,7 +179,8 @@ mod tests {
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());
-        assert!(!codes.contains(&0) && !codes.contains(&2));
+        assert!(!codes.contains(&0));
+        assert_eq!(ExitClass::Usage.code(), 2);
     }
 
     #[test]

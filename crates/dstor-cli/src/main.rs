@@ -12,11 +12,43 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
+use crate::output::errln;
+
+/// The variables clap reads for flags.
+const CLAP_VARS: [&str; 2] = ["DSTOR_ENV", "DSTOR_ENDPOINT"];
+
 fn main() -> ExitCode {
-    // Usage errors exit with 2 (and --help/--version with 0) inside clap.
-    let cli = cli::Cli::parse();
+    let mut cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return clap_error(&error),
+    };
+    // Usage errors exit with 2, as clap's own do.
+    if let Err(message) = cli.resolve() {
+        return exit::CliError::usage(message).report();
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),
     }
+}
+
+/// Reports clap's error: `--help` and `--version` as clap prints them; a usage error
+/// (exit code 2) on stderr, with every long value of the command line or of the variables
+/// clap reads taken out.
+fn clap_error(error: &clap::Error) -> ExitCode {
+    let code = u8::try_from(error.exit_code()).unwrap_or(2);
+    if !error.use_stderr() {
+        let _ = error.print();
+        return ExitCode::from(code);
+    }
+    let args = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned());
+    let vars = CLAP_VARS
+        .iter()
+        .filter_map(std::env::var_os)
+        .map(|v| v.to_string_lossy().into_owned());
+    let text = cli::scrub_clap_error(&error.render().to_string(), args, vars);
+    errln!("{}", text.trim_end());
+    ExitCode::from(code)
 }

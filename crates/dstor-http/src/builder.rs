@@ -135,8 +135,10 @@ impl DstorClientBuilder {
     }
 
     /// Sends every request through this proxy ([`reqwest::Proxy::all`]), such as
-    /// `http://user:password@proxy.example:3128`. Without one, no proxy is used. The URL is
-    /// held as a secret and never appears in `Debug` or in errors.
+    /// `http://user:password@proxy.example:3128`, except to a loopback endpoint, which is
+    /// reached directly (it may be plain `http`, which a proxy would read in clear text).
+    /// Without one, no proxy is used. The URL is held as a secret and never appears in
+    /// `Debug` or in errors.
     #[must_use]
     pub fn proxy(mut self, url: impl Into<String>) -> Self {
         self.proxy = Some(SecretString::from(url.into()));

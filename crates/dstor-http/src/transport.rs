@@ -17,6 +17,10 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// The default largest response body read: 64 KiB, far above any token response.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The hosts never reached through the proxy: loopback, where plain `http` is allowed. A
+/// proxy would receive such a request, `api-key` header included, in clear text.
+const LOOPBACK_HOSTS: &str = "localhost,127.0.0.0/8,::1";
+
 /// The most reserved up front for a body, whatever its declared length.
 const INITIAL_CAPACITY_CAP: usize = 64 * 1024;
 
@@ -35,7 +39,9 @@ const INITIAL_CAPACITY_CAP: usize = 64 * 1024;
 /// - **No hidden retries.** reqwest's own retry is off: retries are
 ///   [`dstor_auth::RetryingProvider`]'s, with backoff and `Retry-After`.
 /// - **Only the proxy you give.** With `user_proxy` every request goes through it
-///   ([`reqwest::Proxy::all`]); without it no proxy is used, whatever the environment says.
+///   ([`reqwest::Proxy::all`]) except those to a loopback host (`localhost`, `127.0.0.0/8`,
+///   `::1`), which go direct: they may be plain `http`, and a proxy would see the `api-key`
+///   header in clear text. Without it no proxy is used, whatever the environment says.
 /// - **No secret in errors.** reqwest errors enter [`TransportError`] without their URL;
 ///   connection logging is never enabled; responses are never `Debug`-printed.
 ///
@@ -79,8 +85,9 @@ impl ReqwestTransport {
             .timeout(timeout);
         builder = match user_proxy {
             Some(url) => {
-                let proxy =
-                    reqwest::Proxy::all(url.trim()).map_err(|_| ConfigError::InvalidProxy)?;
+                let proxy = reqwest::Proxy::all(url.trim())
+                    .map_err(|_| ConfigError::InvalidProxy)?
+                    .no_proxy(reqwest::NoProxy::from_string(LOOPBACK_HOSTS));
                 builder.proxy(proxy)
             }
             None => builder.no_proxy(),

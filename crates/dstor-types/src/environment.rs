@@ -111,6 +111,15 @@ impl BaseUrl {
     /// [`EndpointError`] names what is wrong with the URL.
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
         let url = url.trim();
+        // An `@` anywhere may be user info, and user info may hold any character (`/`, `?`,
+        // `#`, `:`), so no part of such a URL can be told apart from the password: refuse
+        // it and echo nothing of it.
+        if url.contains('@') {
+            return Err(EndpointError::InvalidUrl {
+                url: REDACTED.to_owned(),
+                reason: "it must not carry credentials; the API key is sent as a header",
+            });
+        }
         let invalid = |reason: &'static str| EndpointError::InvalidUrl {
             url: redact_userinfo(url),
             reason,
@@ -132,6 +141,18 @@ impl BaseUrl {
         }
         if authority.host().is_empty() {
             return Err(invalid("it has no host"));
+        }
+        // `Authority::port` is `None` for a port that is not a number, so the text after
+        // the host is checked itself: `host:notaport` would otherwise be taken as written.
+        let after_host = authority
+            .as_str()
+            .rfind(']')
+            .map_or(authority.as_str(), |i| &authority.as_str()[i + 1..]);
+        if let Some(colon) = after_host.rfind(':') {
+            let port = &after_host[colon + 1..];
+            if port.parse::<u16>().is_err() || authority.port_u16().is_none() {
+                return Err(invalid("the port is not a number"));
+            }
         }
         let path = uri.path().trim_end_matches('/');
         let text = format!(
@@ -233,23 +254,27 @@ fn echo_safely(value: &str) -> String {
     }
 }
 
-/// Replaces the parts of a URL that could hold a secret (`user:password@`, the query, the
-/// fragment) before it enters an error, and cuts it to 200 characters.
+/// What stands for a URL, or a part of one, that may hold a secret.
+const REDACTED: &str = "[redacted]";
+
+/// Replaces the parts of a URL that could hold a secret before it enters an error: the
+/// whole URL when it has an `@` anywhere (user info, which may itself hold `/`, `?` or `#`),
+/// else the query and the fragment. Only then is it cut to 200 characters, so that the cut
+/// never hides an `@` from the check.
 fn redact_userinfo(url: &str) -> String {
+    if url.contains('@') {
+        return REDACTED.to_owned();
+    }
+    // Not a URL at all: perhaps the key in the wrong variable.
+    if !url.contains("://") {
+        return echo_safely(url).trim_matches('"').to_owned();
+    }
     let (url, tail) = match url.find(['?', '#']) {
         Some(i) => (&url[..i], "?[redacted]"),
         None => (url, ""),
     };
     let url: String = url.chars().take(200).collect();
-    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
-        return format!("{url}{tail}");
-    };
-    let rest = &url[scheme_end..];
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}[redacted]@{}{tail}", &url[..scheme_end], &rest[at + 1..]),
-        None => format!("{url}{tail}"),
-    }
+    format!("{url}{tail}")
 }
 
 #[cfg(test)]
@@ -327,6 +352,103 @@ mod tests {
         assert!(text.contains("credentials"), "{text}");
     }
 
+    /// Parses `url`, which must be refused, and checks that no `secrets` shows in the
+    /// error's `Display` or `Debug`.
+    fn refused_without(url: &str, secrets: &[&str]) -> String {
+        let err = match BaseUrl::parse(url) {
+            Ok(base) => panic!("{url:?} was accepted as {base:?}"),
+            Err(err) => err,
+        };
+        assert!(matches!(err, EndpointError::InvalidUrl { .. }), "{err:?}");
+        let text = format!("{err} {err:?}");
+        for secret in secrets {
+            assert!(!text.contains(secret), "{secret:?} leaked: {text}");
+        }
+        text
+    }
+
+    #[test]
+    fn a_long_password_is_never_echoed() {
+        let password = format!("{}LEAKEDTAIL", "p".repeat(200));
+        let url = format!("https://user:{password}@api.dstor.cloud");
+        let text = refused_without(&url, &["LEAKEDTAIL", &"p".repeat(20), "user"]);
+        assert!(text.contains("credentials"), "{text}");
+        // Also past the cut in `Environment`'s parse.
+        let err = url.parse::<Environment>().unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("LEAKEDTAIL"), "{err}");
+    }
+
+    #[test]
+    fn a_password_with_a_query_or_fragment_sign_is_never_echoed() {
+        for url in [
+            "https://user:SecretPa?ss@api.dstor.cloud",
+            "https://user:SecretPa#ss@api.dstor.cloud",
+            "https://user:Secret?Pa#ss@api.dstor.cloud/prefix?x=1",
+        ] {
+            let text = refused_without(url, &["SecretPa", "Secret", "user"]);
+            assert!(text.contains("credentials"), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_password_with_a_slash_is_refused_not_taken_for_a_host() {
+        for url in [
+            "https://user:Sec/retPass@api.dstor.cloud",
+            "https://user:Sec/retPass@api.dstor.cloud/prefix",
+            "http://user:Sec/retPass@127.0.0.1:8080",
+            "https://@api.dstor.cloud",
+            "https://api.dstor.cloud/@Sec/retPass",
+        ] {
+            let text = refused_without(url, &["Sec", "retPass", "user"]);
+            assert!(text.contains("credentials"), "{text}");
+            assert!(url.parse::<Environment>().is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn a_port_must_be_a_number() {
+        for url in [
+            "https://api.dstor.cloud:notaport",
+            "https://user:sec",
+            "http://127.0.0.1:80x",
+            "https://api.dstor.cloud:99999",
+            "https://api.dstor.cloud:",
+            "http://[::1]:x/prefix",
+        ] {
+            let text = refused_without(url, &[]);
+            assert!(text.contains("port"), "{text}");
+        }
+        for (url, host) in [
+            ("https://api.dstor.cloud", "api.dstor.cloud"),
+            ("http://127.0.0.1:8080", "127.0.0.1"),
+            ("http://[::1]:80/prefix", "::1"),
+            ("https://api.dstor.cloud:443/", "api.dstor.cloud"),
+        ] {
+            let base = BaseUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}"));
+            assert_eq!(base.host(), host);
+        }
+        assert_eq!(
+            BaseUrl::parse("http://[::1]:80/prefix")
+                .unwrap()
+                .token_endpoint()
+                .to_string(),
+            "http://[::1]:80/prefix/v1/dev/temp-token"
+        );
+    }
+
+    #[test]
+    fn a_long_url_is_cut_after_its_query_is_redacted() {
+        let long = format!(
+            "https://api.dstor.cloud/{}?api-key=SECRETKEY",
+            "a".repeat(300)
+        );
+        let text = refused_without(&long, &["SECRETKEY"]);
+        assert!(text.contains("?[redacted]"), "{text}");
+        let long = format!("ftp://{}", "h".repeat(300));
+        let text = refused_without(&long, &[]);
+        assert!(!text.contains(&"h".repeat(201)), "{text}");
+    }
+
     #[test]
     fn never_echoes_a_query_or_a_long_value() {
         let key = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
@@ -335,6 +457,10 @@ mod tests {
         assert!(!text.contains(&key[..8]), "{text}");
         assert!(text.contains("api.dstor.cloud"), "{text}");
         let err = key.parse::<Environment>().unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains(&key[..8]), "{text}");
+        assert!(text.contains("64 characters"), "{text}");
+        let err = BaseUrl::parse(key).unwrap_err();
         let text = format!("{err} {err:?}");
         assert!(!text.contains(&key[..8]), "{text}");
         assert!(text.contains("64 characters"), "{text}");

@@ -45,11 +45,13 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
         return print(&token, &environment, args.json);
     }
     let runtime = commands::runtime(false)?;
+    // Before the request: the cached token's reuse window is counted from here.
+    let fetched_at = SystemTime::now();
     let token = runtime.block_on(async {
         let client = fetch::client(&environment, key, lifetime, args.connection.timeout, None)?;
         fetch::token(&client).await
     })?;
-    if let Some(Err(e)) = slot.as_ref().map(|slot| slot.store(&token)) {
+    if let Some(Err(e)) = slot.as_ref().map(|slot| slot.store(&token, fetched_at)) {
         errln!("dstor: warning: {e}; the token was printed but not cached");
     }
     print(&token, &environment, args.json)
@@ -122,7 +124,8 @@ mod tests {
     use clap::Parser as _;
 
     fn lifetime_of(args: &[&str]) -> Result<(TokenLifetime, String), CliError> {
-        let cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
+        let mut cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
+        cli.resolve().unwrap();
         let crate::cli::Command::Token(args) = cli.command else {
             unreachable!("parsed as token")
         };

@@ -178,3 +178,69 @@ async fn help_is_the_manual_and_lists_every_exit_code() {
         "a flag takes the key"
     );
 }
+
+/// Neither stream holds `key` or any 8-character piece of it.
+fn assert_no_fragment(run: &crate::support::Run, key: &str) {
+    for start in 0..=key.len() - 8 {
+        assert_no_secret(run, &key[start..start + 8]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_given_as_a_flag_value_or_in_dstor_env_is_never_echoed() {
+    let key = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
+    let cache = tempfile::tempdir().unwrap();
+    let mut in_env = dstor(&["token"], cache.path());
+    in_env.env("DSTOR_ENV", key);
+    let mut in_env_help = dstor(&["token", "--help"], cache.path());
+    in_env_help
+        .env("DSTOR_ENV", key)
+        .env("DSTOR_ENDPOINT", format!("https://{key}.example"));
+    let mut commands = vec![(in_env, 2), (in_env_help, 0)];
+    let with_value = [
+        &["token", "--timeout", key][..],
+        &["token", &format!("--timeout={key}")],
+        &["token", "--expires-in", key],
+        &["token", "--expires-at", key],
+        &["token", "--env", key],
+        &["token", "--endpoint", key],
+        &["token", key],
+        &["token", &format!("--api-key={key}")],
+        &["inspect", "-", key],
+        &["serve-fake", "--port", key],
+        &["serve-fake", "--host", key],
+        &[key],
+    ];
+    for args in with_value {
+        // --endpoint: not a URL, a configuration error (3); the rest: usage errors (2).
+        let code = if args.get(1) == Some(&"--endpoint") {
+            3
+        } else {
+            2
+        };
+        commands.push((dstor(args, cache.path()), code));
+    }
+    for (command, code) in commands {
+        let shown = format!("{command:?}");
+        let run = run(command, None).await;
+        assert_eq!(run.code, code, "{shown}: {run:?}");
+        assert_no_fragment(&run, key);
+        if code != 0 {
+            assert!(!run.stderr.trim().is_empty(), "{shown}: {run:?}");
+        }
+    }
+    // A short value is still quoted, to show the typo.
+    let mut staging = dstor(&["token"], cache.path());
+    staging.env("DSTOR_ENV", "Staging");
+    let staging = run(staging, None).await;
+    assert_eq!(staging.code, 2, "{staging:?}");
+    assert!(staging.stderr.contains("'Staging'"), "{staging:?}");
+    assert!(staging.stderr.contains("DSTOR_ENV"), "{staging:?}");
+    assert_eq!(staging.stderr.lines().count(), 1, "{staging:?}");
+    for (flag, value) in [("--timeout", "10x"), ("--expires-in", "1w")] {
+        let bad = run(dstor(&["token", flag, value], cache.path()), None).await;
+        assert_eq!(bad.code, 2, "{bad:?}");
+        assert!(bad.stderr.contains(&format!("'{value}'")), "{bad:?}");
+        assert!(bad.stderr.contains(flag), "{bad:?}");
+    }
+}
