@@ -56,6 +56,20 @@ fn warm_cache() -> (
     (cache, runtime)
 }
 
+/// A warm cache whose clock-free window is shut (its token came on a current-thread
+/// runtime, now gone): every read takes the clock path, arc-swap and both clocks.
+fn warm_cache_clock_path() -> Arc<CachedTokenProvider<StaticTokenProvider>> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let cache = Arc::new(CachedTokenProvider::new(StaticTokenProvider::from_token(
+        token(),
+    )));
+    runtime.block_on(cache.token()).unwrap();
+    cache
+}
+
 fn baseline() -> Arc<RwLockCache> {
     Arc::new(RwLockCache {
         token: tokio::sync::RwLock::new(Some(token())),
@@ -80,6 +94,10 @@ fn single_thread(c: &mut Criterion) {
     });
     group.bench_function("CachedTokenProvider::try_cached", |b| {
         b.iter(|| black_box(cached.try_cached().unwrap()));
+    });
+    let clock_path = warm_cache_clock_path();
+    group.bench_function("CachedTokenProvider::token, clock path", |b| {
+        b.iter(|| black_box(read_cached(&clock_path)));
     });
     group.bench_function("baseline RwLock<Option<AccessToken>>", |b| {
         b.iter(|| black_box(read_baseline(&base)));
@@ -122,6 +140,10 @@ fn two_threads(c: &mut Criterion) {
     });
     group.bench_function("CachedTokenProvider::try_cached", |b| {
         b.iter_custom(|iters| contended(&cached, |c| c.try_cached().unwrap(), iters));
+    });
+    let clock_path = warm_cache_clock_path();
+    group.bench_function("CachedTokenProvider::token, clock path", |b| {
+        b.iter_custom(|iters| contended(&clock_path, read_cached, iters));
     });
     group.bench_function("baseline RwLock<Option<AccessToken>>", |b| {
         b.iter_custom(|iters| contended(&base, read_baseline, iters));

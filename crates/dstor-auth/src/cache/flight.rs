@@ -104,7 +104,15 @@ impl<P: TokenProvider + 'static> Shared<P> {
     /// lock, no clock, no write to memory shared with other threads.
     #[inline]
     pub(super) fn fresh_local(&self) -> Option<AccessToken> {
-        local::get(self.id, self.fresh.generation()?)
+        local::get(self.id, self.fresh.generation()?).map(|(token, _)| token)
+    }
+
+    /// This thread's copy of the current token, when the clock says it is fresh: no lock,
+    /// no write to memory shared with other threads, but both clocks read.
+    #[inline]
+    pub(super) fn fresh_by_clock(&self, mono_now: Instant) -> Option<AccessToken> {
+        let (token, schedule) = local::get(self.id, self.fresh.current())?;
+        (schedule.now(mono_now, (self.wall)()) < schedule.refresh_at).then_some(token)
     }
 
     /// Where `entry` stands now: the monotonic `mono_now`, moved on by any time asleep.
@@ -119,10 +127,18 @@ impl<P: TokenProvider + 'static> Shared<P> {
         self.fresh.generation().is_some()
     }
 
-    /// Keeps a copy of a fresh `entry` for this thread's next reads.
+    /// Keeps a copy of `entry`, if it is still the current token, for this thread's next
+    /// reads.
     pub(super) fn remember_locally(&self, entry: &Entry) {
-        if self.fresh.generation() == Some(entry.generation) {
-            local::put(self.id, entry.generation, &entry.token, self.fresh.alive());
+        if self.fresh.current() == entry.generation {
+            let alive = self.fresh.alive();
+            local::put(
+                self.id,
+                entry.generation,
+                &entry.token,
+                entry.schedule,
+                alive,
+            );
         }
     }
 

@@ -71,6 +71,12 @@ impl FreshWindow {
         Some(self.flag.generation.load(Ordering::Acquire))
     }
 
+    /// The number of the cached token, whether or not its window is open.
+    #[inline]
+    pub(super) fn current(&self) -> u64 {
+        self.flag.generation.load(Ordering::Acquire)
+    }
+
     /// Numbers a new token (before it is stored), closing the window of the last one.
     pub(super) fn next_generation(&self) -> u64 {
         self.flag.generation.fetch_add(1, Ordering::AcqRel) + 1

@@ -16,6 +16,8 @@ use std::sync::Weak;
 
 use dstor_types::AccessToken;
 
+use super::config::Schedule;
+
 /// How many caches a thread keeps a copy for; more caches than this simply miss.
 const SLOTS: usize = 4;
 
@@ -23,6 +25,7 @@ struct Slot {
     cache: u64,
     generation: u64,
     token: AccessToken,
+    schedule: Schedule,
     /// Dead once the cache is dropped.
     alive: Weak<dyn Any + Send + Sync>,
 }
@@ -31,16 +34,17 @@ thread_local! {
     static COPIES: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's copy of generation `generation` of cache `cache`, if it has one.
+/// This thread's copy of generation `generation` of cache `cache`, and its schedule, if it
+/// has one.
 #[inline]
-pub(super) fn get(cache: u64, generation: u64) -> Option<AccessToken> {
+pub(super) fn get(cache: u64, generation: u64) -> Option<(AccessToken, Schedule)> {
     COPIES
         .try_with(|copies| {
             let copies = copies.try_borrow().ok()?;
             copies
                 .iter()
                 .find(|s| s.cache == cache && s.generation == generation)
-                .map(|s| s.token.clone())
+                .map(|s| (s.token.clone(), s.schedule))
         })
         .ok()
         .flatten()
@@ -51,6 +55,7 @@ pub(super) fn put(
     cache: u64,
     generation: u64,
     token: &AccessToken,
+    schedule: Schedule,
     alive: Weak<dyn Any + Send + Sync>,
 ) {
     let _ = COPIES.try_with(|copies| {
@@ -62,6 +67,7 @@ pub(super) fn put(
             cache,
             generation,
             token: token.deep_clone(),
+            schedule,
             alive,
         };
         if let Some(old) = copies.iter_mut().find(|s| s.cache == cache) {

@@ -108,6 +108,9 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
             return Some(token);
         }
         let mono = Instant::now();
+        if let Some(token) = self.shared.fresh_by_clock(mono) {
+            return Some(token);
+        }
         let guard = self.shared.current.load();
         let entry = guard.as_deref()?;
         let now = self.shared.entry_now(entry, mono);
