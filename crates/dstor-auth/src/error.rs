@@ -41,9 +41,15 @@ pub enum AuthError {
         "dStor returned an access token that had already expired: check the system clock and the requested token lifetime"
     )]
     ExpiredToken,
-    /// The refresh was stopped before it finished, because its provider was dropped.
-    #[error("the token refresh was cancelled before it finished")]
+    /// The refresh was stopped before it finished: its provider was dropped, or its task
+    /// died (the runtime shut down, or the provider panicked).
+    #[error("the token refresh was cancelled before it finished: try again")]
     Cancelled,
+    /// A refresh was due outside a Tokio runtime, which the cache needs to run it.
+    #[error(
+        "the token cache needs a Tokio runtime (with time enabled) to fetch a token: call it from within one"
+    )]
+    NoRuntime,
     /// A custom token source failed.
     #[error("the token source failed: {message}")]
     Provider {
@@ -92,7 +98,8 @@ impl AuthError {
             Self::Request(_)
             | Self::Expiration(_)
             | Self::InsecureEndpoint { .. }
-            | Self::ExpiredToken => false,
+            | Self::ExpiredToken
+            | Self::NoRuntime => false,
         }
     }
 

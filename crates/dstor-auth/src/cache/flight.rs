@@ -6,8 +6,8 @@ use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwapOption;
 use dstor_types::AccessToken;
-use futures_util::future::{BoxFuture, FutureExt as _, Shared as SharedFuture};
 use tokio::runtime::Handle;
+use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
@@ -24,7 +24,26 @@ static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 /// The wall clock: `SystemTime::now`, or a test's own.
 pub(super) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-pub(super) type FlightFuture = SharedFuture<BoxFuture<'static, Result<AccessToken, AuthError>>>;
+/// What a flight publishes when it ends; `None` while it runs.
+type Outcome = Option<Result<AccessToken, AuthError>>;
+
+/// A caller's place in the queue for the one request in flight.
+///
+/// Each waiter holds its own receiver of the flight's result, so that no waiter depends on
+/// another to be woken (as it would polling a shared future, where the one waker of the
+/// task's join handle can be spent on a caller that then gives up). The task that runs the
+/// request sends the result; if the task dies first, the channel closes.
+pub(super) struct Waiter(watch::Receiver<Outcome>);
+
+impl Waiter {
+    /// The flight's result; [`AuthError::Cancelled`] if its task died before sending one.
+    pub(super) async fn result(mut self) -> Result<AccessToken, AuthError> {
+        match self.0.wait_for(Option::is_some).await {
+            Ok(outcome) => outcome.clone().unwrap_or(Err(AuthError::Cancelled)),
+            Err(_closed) => Err(AuthError::Cancelled),
+        }
+    }
+}
 
 /// What a cache shares with its refresh tasks.
 pub(super) struct Shared<P> {
@@ -63,6 +82,8 @@ struct State {
     consecutive_failures: u32,
     last_fetch_at: Option<Instant>,
     last_forced_at: Option<Instant>,
+    /// Set when the cache is dropped: a fetch that ends after it stores nothing.
+    stopped: bool,
 }
 
 /// Ends flight `id` when the fetch is dropped, however it ends.
@@ -80,8 +101,20 @@ impl<P> Drop for FlightEnded<'_, P> {
 
 struct Flight {
     id: u64,
-    future: FlightFuture,
-    abort: Option<AbortHandle>,
+    result: watch::Receiver<Outcome>,
+    abort: AbortHandle,
+}
+
+impl Flight {
+    fn waiter(&self) -> Waiter {
+        Waiter(self.result.clone())
+    }
+
+    /// Whether its task died without ending it (dropped before it ran, say, when its
+    /// runtime shut down): a flight that ends leaves the state before it sends.
+    fn is_dead(&self) -> bool {
+        self.result.has_changed().is_err()
+    }
 }
 
 impl<P: TokenProvider + 'static> Shared<P> {
@@ -121,6 +154,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
         entry.schedule.now(mono_now, (self.wall)())
     }
 
+    /// The handle that dies with the fresh window's flag (and so with its timer task).
+    #[cfg(test)]
+    pub(super) fn fresh_alive(&self) -> std::sync::Weak<dyn std::any::Any + Send + Sync> {
+        self.fresh.alive()
+    }
+
     /// Whether reads currently skip the clock.
     #[cfg(test)]
     pub(super) fn is_fresh(&self) -> bool {
@@ -154,13 +193,15 @@ impl<P: TokenProvider + 'static> Shared<P> {
         if state.flight.is_some() || state.retry_at.is_some_and(|t| now < t) {
             return;
         }
-        drop(Self::start_flight(this, &mut state, now, "ahead"));
+        // Without a runtime there is no background: the must-refresh window refreshes.
+        let _ = Self::start_flight(this, &mut state, now, "ahead");
     }
 
     /// The slow path: no token, or one in the must-refresh window or expired.
     pub(super) async fn wait_for_token(this: &Arc<Self>) -> Result<AccessToken, AuthError> {
-        let flight = {
+        let waiter = {
             let mut state = this.lock();
+            this.reap(&mut state);
             let now = Instant::now();
             let current = this.current.load_full();
             let valid = current
@@ -173,20 +214,20 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 return Ok(entry.token.clone());
             }
             if let Some(flight) = &state.flight {
-                flight.future.clone()
+                flight.waiter()
             } else if state.retry_at.is_some_and(|t| now < t) {
                 // Backing off after a failure: serve what is still valid, else the error.
                 match (valid, &state.last_error) {
                     (Some(entry), _) => return Ok(entry.token.clone()),
                     (None, Some(error)) => return Err(error.clone()),
-                    (None, None) => Self::start_flight(this, &mut state, now, "expired"),
+                    (None, None) => Self::start_flight(this, &mut state, now, "expired")?,
                 }
             } else {
                 let reason = if current.is_some() { "due" } else { "empty" };
-                Self::start_flight(this, &mut state, now, reason)
+                Self::start_flight(this, &mut state, now, reason)?
             }
         };
-        match flight.await {
+        match waiter.result().await {
             Ok(token) => Ok(token),
             // A failed refresh never takes away a token that is still valid.
             Err(error) => this.valid_now().ok_or(error),
@@ -194,11 +235,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
     }
 
     /// Starts a forced refresh, or joins the one in flight; `None` when rate-limited.
-    pub(super) fn start_forced(this: &Arc<Self>) -> Option<FlightFuture> {
+    pub(super) fn start_forced(this: &Arc<Self>) -> Option<Result<Waiter, AuthError>> {
         let mut state = this.lock();
+        this.reap(&mut state);
         let now = Instant::now();
         if let Some(flight) = &state.flight {
-            return Some(flight.future.clone());
+            return Some(Ok(flight.waiter()));
         }
         if this.forced_too_soon(&state, now) {
             return None;
@@ -217,18 +259,31 @@ impl<P: TokenProvider + 'static> Shared<P> {
         if self.forced_too_soon(&state, now) {
             return false;
         }
-        self.fresh.close();
-        let previous = self.current.compare_and_swap(&current, None);
-        let dropped = match (&*previous, &current) {
+        // Entries are stored under this lock, so the one seen here stays until it is
+        // released: a newer token that came meanwhile is neither dropped nor has its
+        // clock-free window shut.
+        let still = match (&*self.current.load(), &current) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             _ => false,
         };
-        if dropped {
-            state.last_forced_at = Some(now);
-            state.retry_at = None;
-            tracing::debug!("cached token invalidated");
+        if !still {
+            return false;
         }
-        dropped
+        self.fresh.close();
+        self.current.store(None);
+        state.last_forced_at = Some(now);
+        state.retry_at = None;
+        tracing::debug!("cached token invalidated");
+        true
+    }
+
+    /// Forgets a flight whose task died without ending it, so the next caller starts anew
+    /// instead of joining it.
+    fn reap(&self, state: &mut State) {
+        if state.flight.as_ref().is_some_and(Flight::is_dead) {
+            state.flight = None;
+            self.in_flight.store(false, Ordering::Release);
+        }
     }
 
     fn forced_too_soon(&self, state: &State, now: Instant) -> bool {
@@ -237,13 +292,18 @@ impl<P: TokenProvider + 'static> Shared<P> {
             .is_some_and(|t| now < far_off(t, self.config.min_forced_interval))
     }
 
-    /// Starts the one request, on its own task when there is a runtime to spawn on.
+    /// Starts the one request, on its own task on the caller's runtime.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::NoRuntime`] outside a Tokio runtime.
     fn start_flight(
         this: &Arc<Self>,
         state: &mut State,
         now: Instant,
         reason: &'static str,
-    ) -> FlightFuture {
+    ) -> Result<Waiter, AuthError> {
+        let runtime = Handle::try_current().map_err(|_| AuthError::NoRuntime)?;
         let not_before = state
             .last_fetch_at
             .map(|t| far_off(t, this.config.min_fetch_interval))
@@ -252,34 +312,24 @@ impl<P: TokenProvider + 'static> Shared<P> {
         state.flights_started += 1;
         let id = state.flights_started;
         let shared = Arc::clone(this);
+        let (sender, result) = watch::channel(None);
         let span = tracing::debug_span!("dstor.refresh", reason, flight = id);
-        let runtime = Handle::try_current().ok();
-        let timer = runtime.is_some();
         let work = async move {
-            if let Some(at) = not_before.filter(|_| timer) {
+            if let Some(at) = not_before {
                 tokio::time::sleep_until(at).await;
             }
-            shared.fetch(id).await
+            let outcome = shared.fetch(id).await;
+            sender.send_replace(Some(outcome));
         }
         .instrument(span);
-        let (future, abort) = match runtime {
-            Some(runtime) => {
-                let task = runtime.spawn(work);
-                let abort = task.abort_handle();
-                let joined = async move { task.await.unwrap_or(Err(AuthError::Cancelled)) };
-                (joined.boxed().shared(), Some(abort))
-            }
-            // Without a runtime the callers drive the request; the clone kept here keeps
-            // its progress when they give up.
-            None => (work.boxed().shared(), None),
-        };
-        state.flight = Some(Flight {
-            id,
-            future: future.clone(),
-            abort,
-        });
+        // The task is dropped at once if the runtime is shutting down; the flight is then
+        // dead and the next caller reaps it (dropping it here would need this lock).
+        let abort = runtime.spawn(work).abort_handle();
+        let flight = Flight { id, result, abort };
+        let waiter = flight.waiter();
+        state.flight = Some(flight);
         this.in_flight.store(true, Ordering::Release);
-        future
+        Ok(waiter)
     }
 
     /// The request itself: ask the provider, cache what it gives, note how it went.
@@ -295,13 +345,18 @@ impl<P: TokenProvider + 'static> Shared<P> {
         let result = result.and_then(|token| {
             let lifetime = self.config.lifetime(&token, sent_wall);
             let schedule = self.config.schedule(sent_at, sent_wall, lifetime);
-            if schedule.expires_at <= now {
+            // Counting any time the machine slept while the request was out.
+            if schedule.now(now, (self.wall)()) >= schedule.expires_at {
                 return Err(AuthError::ExpiredToken);
             }
             tracing::debug!(lifetime_s = lifetime.as_secs(), "token cached");
             Ok((token, schedule))
         });
         let mut state = self.lock();
+        if state.stopped {
+            // The cache is gone: cache nothing and start no timer.
+            return result.map(|(token, _)| token);
+        }
         let result = result.map(|(token, schedule)| {
             let generation = self.fresh.next_generation();
             self.current.store(Some(Arc::new(Entry {
@@ -399,14 +454,19 @@ impl<P> Shared<P> {
         }
     }
 
-    /// Stops the request in flight, if any, and breaks the cycle its future holds.
+    /// Stops the request in flight and the fresh window's timer; a fetch that ends after
+    /// this stores nothing.
     pub(super) fn stop(&self) {
-        self.fresh.stop();
         local::forget(self.id);
-        let mut state = self.lock();
-        let flight = state.flight.take();
-        if let Some(abort) = flight.and_then(|f| f.abort) {
-            abort.abort();
+        let flight = {
+            let mut state = self.lock();
+            state.stopped = true;
+            // Under the lock, so that a fetch ending now cannot open a window after it.
+            self.fresh.stop();
+            state.flight.take()
+        };
+        if let Some(flight) = flight {
+            flight.abort.abort();
         }
     }
 }

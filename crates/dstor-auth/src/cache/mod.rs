@@ -40,8 +40,10 @@ use crate::{AuthError, TokenProvider};
 ///   in place and is retried with backoff; only callers with no valid token see the error.
 ///   A permanent error (400, 401, 403) is kept for a few seconds, not retried in a loop.
 /// - **Cancellation-safe.** The refresh runs on its own task, on the runtime of the caller
-///   that started it; a caller that gives up neither cancels nor poisons it. Dropping the
-///   provider stops it: nothing outlives the provider.
+///   that started it, and each waiter holds its own receiver of the result: a caller that
+///   gives up neither cancels, poisons nor strands it. A flight whose task died (its
+///   runtime shut down) is forgotten by the next caller. Dropping the provider stops its
+///   tasks: nothing outlives the provider.
 ///
 /// - **Time asleep counts.** A token's age is the greater of the monotonic and the wall
 ///   clock's count since its request was sent, so a token that expired while the machine
@@ -85,18 +87,17 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     /// A valid token: the cached one when it is fresh (no lock, no wait), else the result
     /// of the one refresh in flight.
     ///
-    /// The returned future is small and, on a cache hit, ready at its first poll; the
-    /// refresh path is boxed only when it is taken.
+    /// The cache is read when the future is first polled, not when it is made. The future
+    /// is small and, on a cache hit, ready at that first poll; the refresh path is boxed
+    /// only when it is taken.
     ///
     /// # Errors
     ///
-    /// The refresh's [`AuthError`], only when no valid token is cached.
+    /// The refresh's [`AuthError`], only when no valid token is cached;
+    /// [`AuthError::NoRuntime`] when a refresh is due outside a Tokio runtime.
     #[inline]
     pub fn token(&self) -> impl Future<Output = Result<AccessToken, AuthError>> + Send + '_ {
-        match self.cached_or_refreshing() {
-            Some(token) => TokenFuture::Cached(Some(token)),
-            None => TokenFuture::Refresh(Box::pin(Shared::wait_for_token(&self.shared))),
-        }
+        TokenFuture::Start(self)
     }
 
     /// The read path: this thread's copy while the token is fresh; else, by the clock, the
@@ -150,7 +151,7 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     /// The fetch's [`AuthError`]; the cached token, if still valid, stays in place.
     pub async fn force_refresh(&self) -> Result<AccessToken, AuthError> {
         match Shared::start_forced(&self.shared) {
-            Some(flight) => flight.await,
+            Some(waiter) => waiter?.result().await,
             None => self.token().await,
         }
     }
@@ -171,25 +172,36 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     }
 }
 
-/// The future of [`CachedTokenProvider::token`]: a cached token (one pointer, ready at once)
-/// or the boxed wait for a refresh.
-enum TokenFuture<F> {
-    Cached(Option<AccessToken>),
-    Refresh(Pin<Box<F>>),
+/// The future of [`CachedTokenProvider::token`]: reads the cache at its first poll, and
+/// waits, boxed, only when it must.
+enum TokenFuture<'a, P> {
+    Start(&'a CachedTokenProvider<P>),
+    Wait(Pin<Box<dyn Future<Output = Result<AccessToken, AuthError>> + Send + 'a>>),
+    Done,
 }
 
-impl<F: Future<Output = Result<AccessToken, AuthError>>> Future for TokenFuture<F> {
+impl<P: TokenProvider + 'static> Future for TokenFuture<'_, P> {
     type Output = Result<AccessToken, AuthError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // `Pin<Box<F>>` and `Option<AccessToken>` are both `Unpin`.
-        match self.get_mut() {
-            Self::Cached(token) => match token.take() {
-                Some(token) => Poll::Ready(Ok(token)),
-                None => Poll::Ready(Err(AuthError::Cancelled)),
+        // Every variant is `Unpin`.
+        let this = self.get_mut();
+        let mut wait = match std::mem::replace(this, Self::Done) {
+            Self::Start(cache) => match cache.cached_or_refreshing() {
+                Some(token) => return Poll::Ready(Ok(token)),
+                None => Box::pin(Shared::wait_for_token(&cache.shared)),
             },
-            Self::Refresh(wait) => wait.as_mut().poll(cx),
+            Self::Wait(wait) => wait,
+            // Polled after it completed: a caller's bug, answered without a panic.
+            Self::Done => return Poll::Ready(Err(AuthError::Cancelled)),
+        };
+        match wait.as_mut().poll(cx) {
+            Poll::Ready(result) => Poll::Ready(result),
+            Poll::Pending => {
+                *this = Self::Wait(wait);
+                Poll::Pending
+            }
         }
     }
 }
@@ -221,5 +233,7 @@ impl<P: fmt::Debug> fmt::Debug for CachedTokenProvider<P> {
     }
 }
 
+#[cfg(test)]
+mod race_tests;
 #[cfg(test)]
 mod tests;
