@@ -24,6 +24,28 @@ static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
 /// The wall clock: `SystemTime::now`, or a test's own.
 pub(super) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
+/// Where a cache reads the time, and whether it lets reads skip the clock on a
+/// current-thread runtime.
+#[derive(Clone)]
+pub(crate) struct Clocks {
+    pub(super) wall: WallClock,
+    /// A current-thread runtime drives the timer that closes the clock-free window only
+    /// while someone blocks on it, so by default the window opens only on multi-thread
+    /// runtimes. The crate's tests, on paused current-thread runtimes that they drive,
+    /// open it there too.
+    pub(super) trust_current_thread: bool,
+}
+
+impl Clocks {
+    /// The system's wall clock; the clock-free window only on multi-thread runtimes.
+    pub(super) fn system() -> Self {
+        Self {
+            wall: Arc::new(SystemTime::now),
+            trust_current_thread: false,
+        }
+    }
+}
+
 /// What a flight publishes when it ends; `None` while it runs.
 type Outcome = Option<Result<AccessToken, AuthError>>;
 
@@ -53,6 +75,7 @@ pub(super) struct Shared<P> {
     pub(super) config: CacheConfig,
     /// Read to notice time the machine spent asleep, which the monotonic clock misses.
     wall: WallClock,
+    trust_current_thread: bool,
     /// The token callers are served, read without a lock.
     pub(super) current: ArcSwapOption<Entry>,
     /// Whether the current token is in its fresh window; kept by a timer task.
@@ -118,9 +141,10 @@ impl Flight {
 }
 
 impl<P: TokenProvider + 'static> Shared<P> {
-    pub(super) fn new(provider: P, config: CacheConfig, wall: WallClock) -> Self {
+    pub(super) fn new(provider: P, config: CacheConfig, clocks: Clocks) -> Self {
         Self {
-            wall,
+            wall: clocks.wall,
+            trust_current_thread: clocks.trust_current_thread,
             id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             provider,
             config,
@@ -364,8 +388,13 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 schedule,
                 generation,
             })));
-            self.fresh
-                .open(generation, schedule, now, Arc::clone(&self.wall));
+            self.fresh.open(
+                generation,
+                schedule,
+                now,
+                Arc::clone(&self.wall),
+                self.trust_current_thread,
+            );
             token
         });
         self.end_flight(&mut state, id);

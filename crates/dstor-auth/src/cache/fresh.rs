@@ -92,7 +92,14 @@ impl FreshWindow {
     /// timer on this runtime to close it. Without a multi-thread runtime, or for a token
     /// whose windows are too close together, the window stays shut and readers keep
     /// checking the clock.
-    pub(super) fn open(&self, generation: u64, schedule: Schedule, now: Instant, wall: WallClock) {
+    pub(super) fn open(
+        &self,
+        generation: u64,
+        schedule: Schedule,
+        now: Instant,
+        wall: WallClock,
+        trust_current_thread: bool,
+    ) {
         let mut timer = self.timer.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(old) = timer.take() {
             old.abort();
@@ -109,10 +116,10 @@ impl FreshWindow {
         // A multi-thread runtime drives its timers for as long as it exists (and dropping
         // it drops the timer, which closes the window); a current-thread runtime drives them
         // only while someone blocks on it, which readers on another runtime cannot count on.
-        // The crate's own tests run on paused current-thread runtimes, which they drive.
+        // (See `Clocks::trust_current_thread`.)
         let Some(runtime) = Handle::try_current()
             .ok()
-            .filter(|h| cfg!(test) || h.runtime_flavor() != RuntimeFlavor::CurrentThread)
+            .filter(|h| trust_current_thread || h.runtime_flavor() != RuntimeFlavor::CurrentThread)
         else {
             return;
         };

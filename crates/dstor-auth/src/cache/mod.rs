@@ -13,14 +13,14 @@ use std::sync::atomic::Ordering;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::SystemTime;
 
 use async_trait::async_trait;
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
 pub use config::CacheConfig;
-use flight::{Shared, WallClock};
+pub(crate) use flight::Clocks;
+use flight::Shared;
 pub use status::{CacheStatus, TokenWindow};
 
 use crate::{AuthError, TokenProvider};
@@ -74,13 +74,13 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
 
     /// Caches the tokens of `provider` with `config`.
     pub fn with_config(provider: P, config: CacheConfig) -> Self {
-        Self::with_wall_clock(provider, config, Arc::new(SystemTime::now))
+        Self::with_clocks(provider, config, Clocks::system())
     }
 
-    /// As [`CachedTokenProvider::with_config`], with the wall clock a test controls.
-    pub(crate) fn with_wall_clock(provider: P, config: CacheConfig, wall: WallClock) -> Self {
+    /// As [`CachedTokenProvider::with_config`], with the clocks a test controls.
+    pub(crate) fn with_clocks(provider: P, config: CacheConfig, clocks: Clocks) -> Self {
         Self {
-            shared: Arc::new(Shared::new(provider, config, wall)),
+            shared: Arc::new(Shared::new(provider, config, clocks)),
         }
     }
 

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use futures_util::FutureExt as _;
 use tokio::time::advance;
 
+use super::tests::test_clocks;
 use super::*;
 use crate::fake::{Minted, ScriptedProvider};
 
@@ -199,10 +200,13 @@ async fn a_machine_asleep_during_the_request_hands_no_waiter_an_expired_token() 
         let slept = Arc::clone(&slept);
         Arc::new(move || SystemTime::now() + Duration::from_secs(slept.load(Ordering::SeqCst)))
     };
-    let cache = Arc::new(CachedTokenProvider::with_wall_clock(
+    let cache = Arc::new(CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new().with_delay(Duration::from_secs(1))),
         CacheConfig::default(),
-        wall,
+        Clocks {
+            wall,
+            ..test_clocks()
+        },
     ));
     let waiter = {
         let cache = Arc::clone(&cache);

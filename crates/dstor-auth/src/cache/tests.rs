@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use dstor_types::ApiError;
 use futures_util::FutureExt as _;
@@ -32,7 +32,23 @@ fn rejected() -> AuthError {
 }
 
 fn cache(provider: ScriptedProvider) -> CachedTokenProvider<Arc<ScriptedProvider>> {
-    CachedTokenProvider::new(Arc::new(provider))
+    cache_with(Arc::new(provider), CacheConfig::default())
+}
+
+/// The system's wall clock, and the clock-free window on these paused current-thread
+/// runtimes too (the tests drive them).
+pub(super) fn test_clocks() -> Clocks {
+    Clocks {
+        trust_current_thread: true,
+        ..Clocks::system()
+    }
+}
+
+pub(super) fn cache_with<P: TokenProvider + 'static>(
+    provider: P,
+    config: CacheConfig,
+) -> CachedTokenProvider<P> {
+    CachedTokenProvider::with_clocks(provider, config, test_clocks())
 }
 
 /// Lets spawned refresh tasks run to completion on the current-thread runtime.
@@ -183,7 +199,7 @@ async fn invalidation_drops_the_current_token_and_is_rate_limited() {
 async fn the_ahead_window_serves_and_refreshes_in_the_background() {
     let config = CacheConfig::default().with_refresh_ahead(0.75, 0.0);
     let provider = Arc::new(ScriptedProvider::new().with_delay(Duration::from_secs(1)));
-    let cache = CachedTokenProvider::with_config(Arc::clone(&provider), config);
+    let cache = cache_with(Arc::clone(&provider), config);
     let first = cache.token().await.unwrap();
     advance(HOUR * 3 / 4 + Duration::from_secs(1)).await;
     // Served at once, without waiting for the refresh it starts.
@@ -262,7 +278,7 @@ async fn one_second_tokens_make_at_most_a_request_a_second() {
 #[tokio::test(start_paused = true)]
 async fn dropping_the_cache_stops_its_refresh() {
     let provider = Arc::new(ScriptedProvider::new().with_delay(HOUR));
-    let cache = CachedTokenProvider::new(Arc::clone(&provider));
+    let cache = cache_with(Arc::clone(&provider), CacheConfig::default());
     assert!(cache.token().now_or_never().is_none());
     settle().await;
     assert_eq!(provider.calls(), 1);
@@ -318,7 +334,7 @@ fn a_runtime_that_shuts_down_takes_the_clock_free_path_with_it() {
 #[tokio::test(start_paused = true)]
 async fn the_clock_free_path_ends_with_the_fresh_window() {
     let config = CacheConfig::default().with_refresh_ahead(0.75, 0.0);
-    let cache = CachedTokenProvider::with_config(Arc::new(ScriptedProvider::new()), config);
+    let cache = cache_with(Arc::new(ScriptedProvider::new()), config);
     cache.token().await.unwrap();
     assert!(cache.shared.is_fresh());
     advance(HOUR * 3 / 4 - Duration::from_secs(1)).await;
@@ -355,7 +371,7 @@ impl TokenProvider for Panicking {
 
 #[tokio::test(start_paused = true)]
 async fn a_panicking_provider_does_not_wedge_the_cache() {
-    let cache = CachedTokenProvider::new(Panicking);
+    let cache = cache_with(Panicking, CacheConfig::default());
     for _ in 0..3 {
         let err = cache.token().await.unwrap_err();
         assert!(matches!(err, AuthError::Cancelled), "{err:?}");
@@ -416,10 +432,13 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
         let slept = Arc::clone(&slept);
         Arc::new(move || SystemTime::now() + Duration::from_secs(slept.load(Ordering::SeqCst)))
     };
-    let cache = CachedTokenProvider::with_wall_clock(
+    let cache = CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new()),
         CacheConfig::default(),
-        wall,
+        Clocks {
+            wall,
+            ..test_clocks()
+        },
     );
     let before = cache.token().await.unwrap();
     assert!(cache.shared.is_fresh());
@@ -440,4 +459,20 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
         "{after:?}"
     );
     assert_eq!(cache.inner().calls(), 2);
+}
+
+#[tokio::test(start_paused = true)]
+async fn on_a_current_thread_runtime_reads_keep_the_clock_by_default() {
+    let cache = CachedTokenProvider::new(Arc::new(ScriptedProvider::new()));
+    cache.token().await.unwrap();
+    assert!(!cache.shared.is_fresh());
+    assert!(cache.try_cached().is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn on_a_multi_thread_runtime_fresh_reads_skip_the_clock() {
+    let cache = CachedTokenProvider::new(Arc::new(ScriptedProvider::new()));
+    let token = cache.token().await.unwrap();
+    assert!(cache.shared.is_fresh());
+    assert!(cache.token().await.unwrap().same_token(&token));
 }
