@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use arc_swap::ArcSwapOption;
 use dstor_types::AccessToken;
@@ -12,39 +12,14 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
+use super::clocks::{Clocks, WallClock};
 use super::config::{CacheConfig, Schedule};
 use super::fresh::FreshWindow;
 use super::local;
-use super::status::{CacheStatus, TokenWindow};
 use crate::time::{far_off, full_jitter, scale};
 use crate::{AuthError, TokenProvider};
 
 static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
-
-/// The wall clock: `SystemTime::now`, or a test's own.
-pub(super) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
-
-/// Where a cache reads the time, and whether it lets reads skip the clock on a
-/// current-thread runtime.
-#[derive(Clone)]
-pub(crate) struct Clocks {
-    pub(super) wall: WallClock,
-    /// A current-thread runtime drives the timer that closes the clock-free window only
-    /// while someone blocks on it, so by default the window opens only on multi-thread
-    /// runtimes. The crate's tests, on paused current-thread runtimes that they drive,
-    /// open it there too.
-    pub(super) trust_current_thread: bool,
-}
-
-impl Clocks {
-    /// The system's wall clock; the clock-free window only on multi-thread runtimes.
-    pub(super) fn system() -> Self {
-        Self {
-            wall: Arc::new(SystemTime::now),
-            trust_current_thread: false,
-        }
-    }
-}
 
 /// What a flight publishes when it ends; `None` while it runs.
 type Outcome = Option<Result<AccessToken, AuthError>>;
@@ -70,28 +45,28 @@ impl Waiter {
 /// What a cache shares with its refresh tasks.
 pub(super) struct Shared<P> {
     /// Tells this cache's per-thread token copies from other caches'.
-    id: u64,
+    pub(super) id: u64,
     pub(super) provider: P,
     pub(super) config: CacheConfig,
     /// Read to notice time the machine spent asleep, which the monotonic clock misses.
-    wall: WallClock,
+    pub(super) wall: WallClock,
     trust_current_thread: bool,
     /// The token callers are served, read without a lock.
     pub(super) current: ArcSwapOption<Entry>,
     /// Whether the current token is in its fresh window; kept by a timer task.
-    fresh: FreshWindow,
+    pub(super) fresh: FreshWindow,
     /// Whether a request is in flight: lets readers in the refresh-ahead window skip the
     /// lock while one runs.
     in_flight: AtomicBool,
     state: Mutex<State>,
     pub(super) fetches: AtomicU64,
-    failures: AtomicU64,
+    pub(super) failures: AtomicU64,
 }
 
 pub(super) struct Entry {
     pub(super) token: AccessToken,
     pub(super) schedule: Schedule,
-    generation: u64,
+    pub(super) generation: u64,
 }
 
 /// Everything behind the lock, which is never held across an await.
@@ -154,54 +129,6 @@ impl<P: TokenProvider + 'static> Shared<P> {
             state: Mutex::new(State::default()),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
-        }
-    }
-
-    /// This thread's copy of the current token, when the token is known to be fresh: no
-    /// lock, no clock, no write to memory shared with other threads.
-    #[inline]
-    pub(super) fn fresh_local(&self) -> Option<AccessToken> {
-        local::get(self.id, self.fresh.generation()?).map(|(token, _)| token)
-    }
-
-    /// This thread's copy of the current token, when the clock says it is fresh: no lock,
-    /// no write to memory shared with other threads, but both clocks read.
-    #[inline]
-    pub(super) fn fresh_by_clock(&self, mono_now: Instant) -> Option<AccessToken> {
-        let (token, schedule) = local::get(self.id, self.fresh.current())?;
-        (schedule.now(mono_now, (self.wall)()) < schedule.refresh_at).then_some(token)
-    }
-
-    /// Where `entry` stands now: the monotonic `mono_now`, moved on by any time asleep.
-    #[inline]
-    pub(super) fn entry_now(&self, entry: &Entry, mono_now: Instant) -> Instant {
-        entry.schedule.now(mono_now, (self.wall)())
-    }
-
-    /// The handle that dies with the fresh window's flag (and so with its timer task).
-    #[cfg(test)]
-    pub(super) fn fresh_alive(&self) -> std::sync::Weak<dyn std::any::Any + Send + Sync> {
-        self.fresh.alive()
-    }
-
-    /// Whether reads currently skip the clock.
-    #[cfg(test)]
-    pub(super) fn is_fresh(&self) -> bool {
-        self.fresh.generation().is_some()
-    }
-
-    /// Keeps a copy of `entry`, if it is still the current token, for this thread's next
-    /// reads.
-    pub(super) fn remember_locally(&self, entry: &Entry) {
-        if self.fresh.current() == entry.generation {
-            let alive = self.fresh.alive();
-            local::put(
-                self.id,
-                entry.generation,
-                &entry.token,
-                entry.schedule,
-                alive,
-            );
         }
     }
 
@@ -427,52 +354,17 @@ impl<P: TokenProvider + 'static> Shared<P> {
         let asked = error.retry_after().unwrap_or_default();
         wait.max(asked.min(c.max_retry_backoff))
     }
-
-    pub(super) fn valid_now(&self) -> Option<AccessToken> {
-        let now = Instant::now();
-        self.current
-            .load()
-            .as_deref()
-            .filter(|e| self.entry_now(e, now) < e.schedule.expires_at)
-            .map(|e| e.token.clone())
-    }
-
-    pub(super) fn status(&self) -> CacheStatus {
-        let now = Instant::now();
-        let current = self.current.load_full();
-        let (window, expires_in) = match current.as_deref() {
-            None => (TokenWindow::Empty, None),
-            Some(e) => {
-                let s = e.schedule;
-                let now = self.entry_now(e, now);
-                let window = if now >= s.expires_at {
-                    TokenWindow::Expired
-                } else if now >= s.must_refresh_at {
-                    TokenWindow::MustRefresh
-                } else if now >= s.refresh_at {
-                    TokenWindow::RefreshAhead
-                } else {
-                    TokenWindow::Fresh
-                };
-                let left = s.expires_at.checked_duration_since(now);
-                (window, left.filter(|d| !d.is_zero()))
-            }
-        };
-        let state = self.lock();
-        CacheStatus {
-            window,
-            expires_in,
-            fetches: self.fetches.load(Ordering::Relaxed),
-            failures: self.failures.load(Ordering::Relaxed),
-            last_error: state.last_error.clone(),
-            refreshing: state.flight.is_some(),
-        }
-    }
 }
 
 impl<P> Shared<P> {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The last error, and whether a request is in flight.
+    pub(super) fn flight_status(&self) -> (Option<AuthError>, bool) {
+        let state = self.lock();
+        (state.last_error.clone(), state.flight.is_some())
     }
 
     /// Forgets flight `id`, if it is still the one in flight.

@@ -9,8 +9,8 @@ use tokio::runtime::{Handle, RuntimeFlavor};
 use tokio::task::AbortHandle;
 use tokio::time::Instant;
 
+use super::clocks::WallClock;
 use super::config::Schedule;
-use super::flight::WallClock;
 use crate::time::far_off;
 
 /// The least time between the start of the refresh-ahead window and expiry for which reads

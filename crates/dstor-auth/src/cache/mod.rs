@@ -1,9 +1,11 @@
 //! Caching tokens: lock-free reads, one upstream request, refresh ahead of expiry.
 
+mod clocks;
 mod config;
 mod flight;
 mod fresh;
 mod local;
+mod read;
 mod status;
 
 use std::fmt;
@@ -18,8 +20,8 @@ use async_trait::async_trait;
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
+pub(crate) use clocks::Clocks;
 pub use config::CacheConfig;
-pub(crate) use flight::Clocks;
 use flight::Shared;
 pub use status::{CacheStatus, TokenWindow};
 
