@@ -93,7 +93,7 @@ impl<T: HttpTransport> ApiKeyProvider<T> {
         api_key: ApiKey,
     ) -> Result<Self, AuthError> {
         let base = environment.base_url();
-        if !base.is_https() && !base.is_loopback() {
+        if !base.may_carry_api_key() {
             return Err(AuthError::InsecureEndpoint {
                 host: base.host().to_owned(),
             });

@@ -263,8 +263,9 @@ impl DstorClientBuilder {
             Some(url) => Environment::Custom(BaseUrl::parse(url)?),
             None => self.environment,
         };
+        // Before the key is even looked at (`ApiKeyProvider::new` asks the same).
         let base = environment.base_url();
-        if !base.is_https() && !base.is_loopback() {
+        if !base.may_carry_api_key() {
             return Err(ConfigError::InsecureEndpoint {
                 host: base.host().to_owned(),
             });

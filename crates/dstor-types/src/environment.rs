@@ -121,7 +121,7 @@ impl BaseUrl {
             });
         }
         let invalid = |reason: &'static str| EndpointError::InvalidUrl {
-            url: redact_userinfo(url),
+            url: url_for_error(url),
             reason,
         };
         if url.contains(['?', '#']) {
@@ -134,11 +134,6 @@ impl BaseUrl {
             None => return Err(invalid("it needs a scheme, such as https://")),
         }
         let authority = uri.authority().ok_or_else(|| invalid("it has no host"))?;
-        if authority.as_str().contains('@') {
-            return Err(invalid(
-                "it must not carry credentials; the API key is sent as a header",
-            ));
-        }
         if authority.host().is_empty() {
             return Err(invalid("it has no host"));
         }
@@ -189,6 +184,13 @@ impl BaseUrl {
     /// Whether the scheme is `https`.
     pub fn is_https(&self) -> bool {
         self.token_endpoint.scheme_str() == Some("https")
+    }
+
+    /// Whether the API key may be sent here: over https, or over plain http to a loopback
+    /// host, where it never leaves the machine. Every transport checks this before it sends
+    /// the key.
+    pub fn may_carry_api_key(&self) -> bool {
+        self.is_https() || self.is_loopback()
     }
 
     /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`) or `localhost`, where
@@ -257,14 +259,9 @@ fn echo_safely(value: &str) -> String {
 /// What stands for a URL, or a part of one, that may hold a secret.
 const REDACTED: &str = "[redacted]";
 
-/// Replaces the parts of a URL that could hold a secret before it enters an error: the
-/// whole URL when it has an `@` anywhere (user info, which may itself hold `/`, `?` or `#`),
-/// else the query and the fragment. Only then is it cut to 200 characters, so that the cut
-/// never hides an `@` from the check.
-fn redact_userinfo(url: &str) -> String {
-    if url.contains('@') {
-        return REDACTED.to_owned();
-    }
+/// A URL as an error may show it (one with an `@` never gets here): without its query and
+/// fragment, and cut to 200 characters; a text that is not a URL at all only by its length.
+fn url_for_error(url: &str) -> String {
     // Not a URL at all: perhaps the key in the wrong variable.
     if !url.contains("://") {
         return echo_safely(url).trim_matches('"').to_owned();

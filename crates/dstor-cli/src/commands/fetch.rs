@@ -31,12 +31,11 @@ pub fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;
-    if !base.is_https() && !base.is_loopback() {
-        return Err(CliError::config(format!(
-            "refusing to send the API key over plain http to {}: use an https endpoint \
-             (plain http is allowed only for loopback hosts)",
-            base.host()
-        )));
+    if !base.may_carry_api_key() {
+        let refused = dstor_auth::AuthError::InsecureEndpoint {
+            host: base.host().to_owned(),
+        };
+        return Err(CliError::config(refused.to_string()));
     }
     Ok(Environment::Custom(base))
 }
