@@ -155,11 +155,12 @@ impl<P: TokenProvider + 'static> Shared<P> {
             this.reap(&mut state);
             let now = Instant::now();
             let current = this.current.load_full();
+            let wall = this.wall_now();
             let valid = current
                 .as_ref()
-                .filter(|e| this.entry_now(e, now) < e.schedule.expires_at);
+                .filter(|e| e.schedule.now(now, wall) < e.schedule.expires_at);
             if let Some(entry) =
-                valid.filter(|e| this.entry_now(e, now) < e.schedule.must_refresh_at)
+                valid.filter(|e| e.schedule.now(now, wall) < e.schedule.must_refresh_at)
             {
                 // Refreshed while this caller waited for the lock.
                 return Ok(entry.token.clone());

@@ -34,17 +34,21 @@ thread_local! {
     static COPIES: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
 }
 
-/// This thread's copy of generation `generation` of cache `cache`, and its schedule, if it
-/// has one.
+/// This thread's copy of generation `generation` of cache `cache`, if it has one and
+/// `keep` accepts its schedule (checked before the copy is cloned).
 #[inline]
-pub(super) fn get(cache: u64, generation: u64) -> Option<(AccessToken, Schedule)> {
+pub(super) fn get_if(
+    cache: u64,
+    generation: u64,
+    keep: impl FnOnce(&Schedule) -> bool,
+) -> Option<AccessToken> {
     COPIES
         .try_with(|copies| {
             let copies = copies.try_borrow().ok()?;
-            copies
+            let slot = copies
                 .iter()
-                .find(|s| s.cache == cache && s.generation == generation)
-                .map(|s| (s.token.clone(), s.schedule))
+                .find(|s| s.cache == cache && s.generation == generation)?;
+            keep(&slot.schedule).then(|| slot.token.clone())
         })
         .ok()
         .flatten()

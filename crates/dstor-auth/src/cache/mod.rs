@@ -110,13 +110,13 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
         if let Some(token) = self.shared.fresh_local() {
             return Some(token);
         }
-        let mono = Instant::now();
-        if let Some(token) = self.shared.fresh_by_clock(mono) {
+        let (mono, wall) = (Instant::now(), self.shared.wall_now());
+        if let Some(token) = self.shared.fresh_by_clock(mono, wall) {
             return Some(token);
         }
         let guard = self.shared.current.load();
         let entry = guard.as_deref()?;
-        let now = self.shared.entry_now(entry, mono);
+        let now = entry.schedule.now(mono, wall);
         if now < entry.schedule.refresh_at {
             self.shared.remember_locally(entry);
             return Some(entry.token.clone());

@@ -2,6 +2,8 @@
 
 use std::sync::atomic::Ordering;
 
+use std::time::SystemTime;
+
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
@@ -14,21 +16,32 @@ impl<P> Shared<P> {
     /// lock, no clock, no write to memory shared with other threads.
     #[inline]
     pub(super) fn fresh_local(&self) -> Option<AccessToken> {
-        local::get(self.id, self.fresh.generation()?).map(|(token, _)| token)
+        local::get_if(self.id, self.fresh.generation()?, |_| true)
     }
 
-    /// This thread's copy of the current token, when the clock says it is fresh: no lock,
-    /// no write to memory shared with other threads, but both clocks read.
+    /// This thread's copy of the current token, when the clocks (`mono_now`, `wall_now`)
+    /// say it is fresh: no lock, no write to memory shared with other threads.
     #[inline]
-    pub(super) fn fresh_by_clock(&self, mono_now: Instant) -> Option<AccessToken> {
-        let (token, schedule) = local::get(self.id, self.fresh.current())?;
-        (schedule.now(mono_now, (self.wall)()) < schedule.refresh_at).then_some(token)
+    pub(super) fn fresh_by_clock(
+        &self,
+        mono_now: Instant,
+        wall_now: SystemTime,
+    ) -> Option<AccessToken> {
+        local::get_if(self.id, self.fresh.current(), |schedule| {
+            schedule.now(mono_now, wall_now) < schedule.refresh_at
+        })
+    }
+
+    /// The wall clock's time.
+    #[inline]
+    pub(super) fn wall_now(&self) -> SystemTime {
+        (self.wall)()
     }
 
     /// Where `entry` stands now: the monotonic `mono_now`, moved on by any time asleep.
     #[inline]
     pub(super) fn entry_now(&self, entry: &Entry, mono_now: Instant) -> Instant {
-        entry.schedule.now(mono_now, (self.wall)())
+        entry.schedule.now(mono_now, self.wall_now())
     }
 
     /// The handle that dies with the fresh window's flag (and so with its timer task).
