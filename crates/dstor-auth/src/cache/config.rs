@@ -47,7 +47,7 @@ pub struct CacheConfig {
     pub retry_backoff: Duration,
     /// ...up to this (default 60 s).
     pub max_retry_backoff: Duration,
-    /// How long a permanent error (400, 401, 403) is kept and handed out before it is
+    /// How long a permanent error ([`crate::AuthError::is_permanent`]) is kept and handed out before it is
     /// asked again, plus up to half of it at random (default 5 s).
     pub permanent_error_ttl: Duration,
 }

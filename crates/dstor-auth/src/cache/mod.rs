@@ -40,12 +40,13 @@ use crate::{AuthError, TokenProvider};
 ///   do callers wait for it. See [`CacheConfig`] for the windows and their jitter.
 /// - **Failures hurt no one who has a token.** A failed refresh leaves a still-valid token
 ///   in place and is retried with backoff; only callers with no valid token see the error.
-///   A permanent error (400, 401, 403) is kept for a few seconds, not retried in a loop.
+///   A permanent error (400, 401, 403, 404, a redirect; see [`AuthError::is_permanent`]) is kept for a few seconds, not retried in a loop.
 /// - **Cancellation-safe.** The refresh runs on its own task, on the runtime of the caller
 ///   that started it, and each waiter holds its own receiver of the result: a caller that
 ///   gives up neither cancels, poisons nor strands it. A flight whose task died (its
-///   runtime shut down) is forgotten by the next caller. Dropping the provider stops its
-///   tasks: nothing outlives the provider.
+///   runtime shut down) is forgotten by the next caller. Dropping the provider aborts its
+///   tasks and stores nothing more. (A thread's own copy of the token, wiped when dropped,
+///   lives until that thread stores a copy for any cache, or ends.)
 ///
 /// - **Time asleep counts.** A token's age is the greater of the monotonic and the wall
 ///   clock's count since its request was sent, so a token that expired while the machine

@@ -99,12 +99,15 @@ fn check(lifetime: Duration, now: SystemTime, flag: &str) -> Result<(), CliError
 /// Prints the token alone, or the JSON document of `--json`.
 fn print(token: &AccessToken, environment: &Environment, json: bool) -> Result<(), CliError> {
     let text = if json {
-        let now = unix(SystemTime::now());
         let exp = token.claims().exp.or_else(|| token.expires_at().map(unix));
+        // Measured by the server's clock when the token came with its `Date`.
+        let expires_in = token
+            .remaining_at(SystemTime::now())
+            .map(|left| left.as_secs());
         let document = serde_json::json!({
             "access_token": token.expose_secret(),
             "expires_at": exp.map(rfc3339),
-            "expires_in": exp.map(|exp| exp.saturating_sub(now).max(0)),
+            "expires_in": expires_in,
             "subject": token.subject(),
             "environment": environment.name(),
             "endpoint": environment.base_url().as_str(),
