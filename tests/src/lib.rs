@@ -25,6 +25,63 @@ pub fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| env!("CARGO").to_owned())
 }
 
+/// A crate and the packages that must not appear among its normal dependencies.
+#[derive(Debug)]
+pub struct LayeringRule {
+    /// The crate checked.
+    pub krate: &'static str,
+    /// The packages it must not depend on.
+    pub forbidden: &'static [&'static str],
+    /// Why, for the failure message.
+    pub why: &'static str,
+}
+
+/// The layering contract, checked by `cargo xtask layering` and by the integration tests.
+pub const LAYERING: &[LayeringRule] = &[
+    LayeringRule {
+        krate: "dstor-types",
+        forbidden: &["tokio", "reqwest", "hyper", "hyper-util", "mio", "socket2"],
+        why: "dstor-types does no I/O and depends on no async runtime or HTTP client",
+    },
+    LayeringRule {
+        krate: "dstor-auth",
+        forbidden: &["reqwest", "hyper", "hyper-util", "h2"],
+        why: "dstor-auth is transport-agnostic: it may use tokio, but no HTTP client",
+    },
+];
+
+impl LayeringRule {
+    /// Checks the rule against `cargo tree`: the number of crates in the tree when it holds.
+    ///
+    /// # Errors
+    ///
+    /// What is wrong: the forbidden dependencies found (and how to see why), or cargo's
+    /// own error.
+    pub fn check(&self) -> Result<usize, String> {
+        let names = normal_dependencies(self.krate)?;
+        if !names.iter().any(|n| n == self.krate) {
+            return Err(format!(
+                "cargo tree -p {} does not list {} itself",
+                self.krate, self.krate
+            ));
+        }
+        let found: Vec<&str> = self
+            .forbidden
+            .iter()
+            .copied()
+            .filter(|f| names.iter().any(|n| n == f))
+            .collect();
+        match found.first() {
+            None => Ok(names.len()),
+            Some(first) => Err(format!(
+                "{} depends on {found:?} (normal dependencies, default features): {} \
+                 (see `cargo tree -p {} -e normal -i {first}`)",
+                self.krate, self.why, self.krate
+            )),
+        }
+    }
+}
+
 /// The names of the packages in `krate`'s normal dependency tree, default features,
 /// default target: the first token of each line of `cargo tree --prefix none`, sorted
 /// and deduplicated.
@@ -34,7 +91,7 @@ pub fn cargo() -> String {
 /// Cargo's own stderr when `cargo tree` cannot run or fails.
 pub fn normal_dependencies(krate: &str) -> Result<Vec<String>, String> {
     let output = Command::new(cargo())
-        .args(["tree", "--offline", "-p", krate])
+        .args(["tree", "-p", krate])
         .args(["-e", "normal", "--prefix", "none"])
         .current_dir(workspace_root())
         .output()

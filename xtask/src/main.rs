@@ -1,6 +1,7 @@
 //! Project automation, in the cargo-xtask style: `cargo xtask <command>`.
 //!
-//! No dependencies: it only runs cargo and reads its output.
+//! Its one dependency, `dstor-tests` (which has none), holds the layering rules that the
+//! integration tests check too.
 
 use std::env;
 use std::ffi::OsString;
@@ -13,35 +14,15 @@ usage: cargo xtask <command>
 
 commands:
   ci         run exactly what CI runs, in order, stopping at the first failure:
-               1. cargo xtask layering
-               2. cargo test --workspace
-               3. cargo fmt --all --check
-               4. cargo clippy --workspace --all-targets -- -D warnings
-               5. RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps
-  layering   check the layering contract: dstor-types depends on no async runtime or
-             HTTP client, dstor-auth on no HTTP client (normal edges, default features)
+               1. cargo test --workspace (the README's test command; its integration
+                  tests include the layering contract)
+               2. cargo fmt --all --check
+               3. cargo clippy --workspace --all-targets -- -D warnings
+               4. RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps
+  layering   check the layering contract alone: dstor-types depends on no async runtime
+             or HTTP client, dstor-auth on no HTTP client (normal edges, default features)
   help       print this message
 ";
-
-/// A crate and the packages that must not appear among its normal dependencies.
-struct Rule {
-    krate: &'static str,
-    forbidden: &'static [&'static str],
-    why: &'static str,
-}
-
-const RULES: &[Rule] = &[
-    Rule {
-        krate: "dstor-types",
-        forbidden: &["tokio", "reqwest", "hyper", "hyper-util", "mio", "socket2"],
-        why: "dstor-types does no I/O and depends on no async runtime or HTTP client",
-    },
-    Rule {
-        krate: "dstor-auth",
-        forbidden: &["reqwest", "hyper", "hyper-util", "h2"],
-        why: "dstor-auth is transport-agnostic and depends on no HTTP client",
-    },
-];
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -131,11 +112,9 @@ impl fmt::Display for Step {
 }
 
 fn ci() -> Result {
-    let total = STEPS.len() + 1;
-    println!("==> [1/{total}] cargo xtask layering");
-    layering().map_err(|e| Failure(format!("step 1/{total} (cargo xtask layering): {e}")))?;
+    let total = STEPS.len();
     for (i, step) in STEPS.iter().enumerate() {
-        let n = i + 2;
+        let n = i + 1;
         println!("\n==> [{n}/{total}] {step}");
         let mut command = Command::new(cargo());
         command.args(step.args).current_dir(root());
@@ -157,52 +136,15 @@ fn ci() -> Result {
 
 fn layering() -> Result {
     let mut violations = Vec::new();
-    for rule in RULES {
-        let args = ["tree", "-p", rule.krate, "-e", "normal", "--prefix", "none"];
-        println!("    cargo {}", args.join(" "));
-        let output = Command::new(cargo())
-            .args(args)
-            .current_dir(root())
-            .output()
-            .map_err(|e| Failure(format!("could not run cargo tree: {e}")))?;
-        if !output.status.success() {
-            return Err(Failure(format!(
-                "cargo tree -p {} failed ({}):\n{}",
+    for rule in dstor_tests::LAYERING {
+        println!("    cargo tree -p {} -e normal --prefix none", rule.krate);
+        match rule.check() {
+            Ok(crates) => println!(
+                "    ok: {} ({crates} crates, none of {})",
                 rule.krate,
-                output.status,
-                String::from_utf8_lossy(&output.stderr).trim_end()
-            )));
-        }
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let names = crate_names(&stdout);
-        if names.is_empty() {
-            return Err(Failure(format!(
-                "cargo tree -p {} printed no crates",
-                rule.krate
-            )));
-        }
-        let mut found: Vec<&str> = rule
-            .forbidden
-            .iter()
-            .copied()
-            .filter(|forbidden| names.contains(forbidden))
-            .collect();
-        found.sort_unstable();
-        found.dedup();
-        if found.is_empty() {
-            println!(
-                "    ok: {} ({} crates, none of {})",
-                rule.krate,
-                names.len(),
                 rule.forbidden.join(", ")
-            );
-        } else {
-            for dep in found {
-                violations.push(format!(
-                    "{} depends on {dep} (normal dependency, default features): {}",
-                    rule.krate, rule.why
-                ));
-            }
+            ),
+            Err(e) => violations.push(e),
         }
     }
     if violations.is_empty() {
@@ -210,34 +152,15 @@ fn layering() -> Result {
         Ok(())
     } else {
         Err(Failure(format!(
-            "layering contract broken:\n  {}\n  (run `cargo tree -p <crate> -e normal -i <dependency>` to see why)",
+            "layering contract broken:\n  {}",
             violations.join("\n  ")
         )))
     }
 }
 
-/// The crate names in `cargo tree --prefix none` output: the first token of each line
-/// (`name v1.2.3 (...)`), deduplicated.
-fn crate_names(tree: &str) -> Vec<&str> {
-    let mut names: Vec<&str> = tree
-        .lines()
-        .filter_map(|line| line.split_whitespace().next())
-        .collect();
-    names.sort_unstable();
-    names.dedup();
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_whole_first_tokens() {
-        let tree = "dstor-types v0.1.0 (/w/crates/dstor-types)\nhttp v1.3.1\nhttp-body v1.0.1\nhttp v1.3.1 (*)\n\n";
-        assert_eq!(crate_names(tree), ["dstor-types", "http", "http-body"]);
-        assert!(!crate_names("hyper-util v0.1.0\n").contains(&"hyper"));
-    }
 
     #[test]
     fn steps_print_as_ci_runs_them() {

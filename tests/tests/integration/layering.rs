@@ -1,40 +1,24 @@
 //! The layering contract, as `cargo xtask layering` checks it: normal dependencies,
-//! default features, default target.
+//! default features, default target. The rules live in `dstor_tests::LAYERING`.
 
-use dstor_tests::normal_dependencies;
+use dstor_tests::LAYERING;
 
-fn assert_free_of(krate: &str, forbidden: &[&str], why: &str) {
-    let names = normal_dependencies(krate).unwrap_or_else(|e| panic!("{e}"));
-    assert!(
-        names.iter().any(|n| n == krate),
-        "cargo tree -p {krate} does not list {krate} itself: {names:?}"
-    );
-    let found: Vec<&str> = forbidden
+fn check(krate: &str) {
+    let rule = LAYERING
         .iter()
-        .copied()
-        .filter(|f| names.iter().any(|n| n == f))
-        .collect();
-    assert!(
-        found.is_empty(),
-        "{krate} depends on {found:?}: {why} (see `cargo tree -p {krate} -e normal -i {}`)",
-        found.first().copied().unwrap_or_default()
-    );
+        .find(|r| r.krate == krate)
+        .unwrap_or_else(|| panic!("no layering rule for {krate}"));
+    if let Err(e) = rule.check() {
+        panic!("{e}");
+    }
 }
 
 #[test]
 fn dstor_types_uses_no_runtime_and_no_http_client() {
-    assert_free_of(
-        "dstor-types",
-        &["tokio", "reqwest", "hyper", "hyper-util", "mio", "socket2"],
-        "dstor-types does no I/O and depends on no async runtime or HTTP client",
-    );
+    check("dstor-types");
 }
 
 #[test]
 fn dstor_auth_uses_no_http_client() {
-    assert_free_of(
-        "dstor-auth",
-        &["reqwest", "hyper", "hyper-util", "h2"],
-        "dstor-auth is transport-agnostic: it may use tokio, but no HTTP client",
-    );
+    check("dstor-auth");
 }
