@@ -153,7 +153,8 @@ impl CacheSlot {
     ///
     /// The I/O error, with the step that failed.
     pub fn store(&self, token: &AccessToken, fetched_at: SystemTime) -> Result<(), String> {
-        let fetched_at = unix_seconds(fetched_at)
+        let fetched_at = Some(crate::inspect::unix(fetched_at))
+            .filter(|secs| *secs >= 0)
             .ok_or("cannot cache the token: the system clock is before 1970")?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir)
@@ -213,12 +214,6 @@ pub fn is_reusable(token: &AccessToken, fetched_at: i64, now: SystemTime) -> boo
     let lifetime = exp - iat;
     let margin = EXPIRY_MARGIN_SECS.min(lifetime * (1.0 - REUSE_FRACTION));
     now < fetched_at + lifetime * REUSE_FRACTION && now < exp - margin
-}
-
-/// `time` in whole Unix seconds (rounded down), or `None` before 1970.
-fn unix_seconds(time: SystemTime) -> Option<i64> {
-    let secs = time.duration_since(UNIX_EPOCH).ok()?.as_secs();
-    i64::try_from(secs).ok()
 }
 
 /// Removes every cache file in `dir`; returns how many were removed.

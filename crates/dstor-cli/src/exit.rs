@@ -4,7 +4,7 @@ use std::fmt;
 use std::process::ExitCode;
 
 use dstor_auth::{AuthError, TransportErrorKind};
-use dstor_types::{ApiError, BaseUrl, Environment};
+use dstor_types::{ApiError, Environment};
 
 use crate::output::errln;
 
@@ -95,9 +95,9 @@ impl CliError {
         let mut message = match error {
             AuthError::Transport(e) if matches!(e.kind(), TransportErrorKind::Timeout) => format!(
                 "{e} (endpoint {}); pass a longer --timeout, such as --timeout 2m",
-                redact_url(&base)
+                base.as_str()
             ),
-            AuthError::Transport(e) => format!("{e} (endpoint {})", redact_url(&base)),
+            AuthError::Transport(e) => format!("{e} (endpoint {})", base.as_str()),
             other => other.to_string(),
         };
         if error.is_key_rejected() {
@@ -111,7 +111,7 @@ impl CliError {
                 }
                 _ => message.push_str(&format!(
                     "; check that the key belongs to the service at {}",
-                    redact_url(&base)
+                    base.as_str()
                 )),
             }
         }
@@ -147,11 +147,6 @@ pub fn classify(error: &AuthError) -> ExitClass {
         }
         _ => ExitClass::Internal,
     }
-}
-
-/// A base URL for a message (a [`BaseUrl`] holds no user info, so nothing to hide).
-fn redact_url(base: &BaseUrl) -> &str {
-    base.as_str()
 }
 
 /// Collapses newlines so that every error stays on one line.

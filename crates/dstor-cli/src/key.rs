@@ -11,7 +11,7 @@ use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
 
 /// The environment variable that holds the key.
-pub const API_KEY_VAR: &str = "DSTOR_API_KEY";
+pub const API_KEY_VAR: &str = dstor_http::ENV_API_KEY;
 
 /// The most bytes read from a key file or standard input: far more than a key, far less
 /// than a mistake (a binary or a log file) could hold.

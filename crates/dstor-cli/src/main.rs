@@ -15,7 +15,7 @@ use clap::Parser as _;
 use crate::output::errln;
 
 /// The variables clap reads for flags.
-const CLAP_VARS: [&str; 2] = ["DSTOR_ENV", "DSTOR_ENDPOINT"];
+const CLAP_VARS: [&str; 2] = [dstor_http::ENV_ENVIRONMENT, dstor_http::ENV_ENDPOINT];
 
 fn main() -> ExitCode {
     let mut cli = match cli::Cli::try_parse() {
