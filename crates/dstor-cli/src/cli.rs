@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use dstor_types::Environment;
 
 /// The exit codes, as listed at the end of `dstor --help`.
 pub const EXIT_CODES_HELP: &str = "\
@@ -289,10 +290,10 @@ pub fn echo_safely(value: &str) -> String {
 ///
 /// A reason, which never repeats the value.
 pub fn parse_env(text: &str) -> Result<EnvName, String> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "testnet" | "testing" | "test" => Ok(EnvName::Testnet),
-        "production" | "prod" => Ok(EnvName::Production),
-        _ => Err("use testnet or production".to_owned()),
+    match Environment::from_name(text) {
+        Some(Environment::Testnet) => Ok(EnvName::Testnet),
+        Some(_) => Ok(EnvName::Production),
+        None => Err("use testnet or production".to_owned()),
     }
 }
 

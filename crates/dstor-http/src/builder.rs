@@ -235,11 +235,8 @@ impl DstorClientBuilder {
             self.api_key = Some(key);
         }
         if let Some(name) = get(ENV_ENVIRONMENT).filter(|v| !v.trim().is_empty()) {
-            self.environment = match name.trim().to_ascii_lowercase().as_str() {
-                "testnet" | "testing" | "test" => Environment::Testnet,
-                "production" | "prod" => Environment::Production,
-                _ => return Err(invalid(ENV_ENVIRONMENT, EnvVarError::UnknownEnvironment)),
-            };
+            self.environment = Environment::from_name(&name)
+                .ok_or_else(|| invalid(ENV_ENVIRONMENT, EnvVarError::UnknownEnvironment))?;
         }
         if let Some(url) = get(ENV_ENDPOINT).filter(|v| !v.trim().is_empty()) {
             let base = BaseUrl::parse(&url)

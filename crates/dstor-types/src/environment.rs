@@ -48,6 +48,16 @@ impl Environment {
         }
     }
 
+    /// The environment a name stands for: `testnet` (or `testing`, `test`) or `production`
+    /// (or `prod`), in any case, surrounding whitespace ignored; `None` for any other text.
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name.trim().to_ascii_lowercase().as_str() {
+            "testnet" | "testing" | "test" => Some(Self::Testnet),
+            "production" | "prod" => Some(Self::Production),
+            _ => None,
+        }
+    }
+
     /// The environment's name: `testnet`, `production` or `custom`.
     pub fn name(&self) -> &'static str {
         match self {
@@ -72,14 +82,15 @@ impl FromStr for Environment {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let s = s.trim();
-        match s.to_ascii_lowercase().as_str() {
-            "testnet" | "testing" | "test" => Ok(Self::Testnet),
-            "production" | "prod" => Ok(Self::Production),
-            _ if s.contains("://") => BaseUrl::parse(s).map(Self::Custom),
-            _ => Err(EndpointError::UnknownEnvironment {
-                value: echo_safely(s),
-            }),
+        if let Some(named) = Self::from_name(s) {
+            return Ok(named);
         }
+        if s.contains("://") {
+            return BaseUrl::parse(s).map(Self::Custom);
+        }
+        Err(EndpointError::UnknownEnvironment {
+            value: echo_safely(s),
+        })
     }
 }
 
