@@ -38,6 +38,15 @@ fn token() -> AccessToken {
     AccessToken::new(fake_jwt(now, now + 3600, "bench")).unwrap()
 }
 
+/// A cache holding a token fetched on `runtime`.
+fn warm_on(runtime: &tokio::runtime::Runtime) -> Arc<CachedTokenProvider<StaticTokenProvider>> {
+    let cache = Arc::new(CachedTokenProvider::new(StaticTokenProvider::from_token(
+        token(),
+    )));
+    runtime.block_on(cache.token()).unwrap();
+    cache
+}
+
 /// A warm cache, and the application's runtime, which keeps running (it drives the timer
 /// that ends the token's fresh window).
 fn warm_cache() -> (
@@ -49,25 +58,18 @@ fn warm_cache() -> (
         .enable_time()
         .build()
         .unwrap();
-    let cache = Arc::new(CachedTokenProvider::new(StaticTokenProvider::from_token(
-        token(),
-    )));
-    runtime.block_on(cache.token()).unwrap();
-    (cache, runtime)
+    (warm_on(&runtime), runtime)
 }
 
 /// A warm cache whose clock-free window is shut (its token came on a current-thread
-/// runtime, now gone): every read takes the clock path, arc-swap and both clocks.
+/// runtime, now gone): every read takes the clock path, this thread's copy and both
+/// clocks.
 fn warm_cache_clock_path() -> Arc<CachedTokenProvider<StaticTokenProvider>> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
-    let cache = Arc::new(CachedTokenProvider::new(StaticTokenProvider::from_token(
-        token(),
-    )));
-    runtime.block_on(cache.token()).unwrap();
-    cache
+    warm_on(&runtime)
 }
 
 fn baseline() -> Arc<RwLockCache> {
