@@ -50,11 +50,11 @@ fn a_flight_whose_runtime_shuts_down_before_it_runs_does_not_wedge_the_cache() {
     rt2.block_on(async {
         for _ in 0..5 {
             let r = cache.token().await;
-            eprintln!("r1: token() on the second runtime -> {r:?}");
+            eprintln!("token() on the second runtime -> {r:?}");
             tokio::time::sleep(Duration::from_secs(70)).await;
         }
         eprintln!(
-            "r1: calls={} refreshing={}",
+            "calls={} refreshing={}",
             cache.inner().calls(),
             cache.status().refreshing
         );
@@ -91,7 +91,7 @@ fn a_runtime_shut_down_while_a_flight_waits_out_the_interval_does_not_wedge_the_
         tokio::time::sleep(Duration::from_millis(1200)).await;
         let r = cache.token().await;
         eprintln!(
-            "r1b: {r:?} calls={} refreshing={}",
+            "{r:?} calls={} refreshing={}",
             cache.inner().calls(),
             cache.status().refreshing
         );
@@ -140,13 +140,18 @@ fn dropping_the_cache_while_a_fetch_completes_leaves_no_task() {
     let shared = Arc::downgrade(&cache.shared);
     drop(cache); // stop(): closes the flag, aborts the (still running) task
     go_tx.send(()).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    eprintln!(
-        "r2: Shared alive={}, fresh flag held by {} (timer task)",
+    // The task ends within microseconds; a leaked timer would hold the flag ~45 minutes.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while (shared.strong_count() > 0 || flag.strong_count() > 0)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(
         shared.strong_count(),
-        flag.strong_count()
+        0,
+        "the fetch task outlived the provider"
     );
-    assert_eq!(shared.strong_count(), 0);
     assert_eq!(
         flag.strong_count(),
         0,
@@ -218,7 +223,7 @@ async fn a_machine_asleep_during_the_request_hands_no_waiter_an_expired_token() 
     advance(Duration::from_secs(1)).await;
     let got = waiter.await.unwrap();
     eprintln!(
-        "r6: waiter got ok={} while status={:?}",
+        "waiter got ok={} while status={:?}",
         got.is_ok(),
         cache.status().window
     );
@@ -307,7 +312,7 @@ fn readers_never_see_an_invalidated_token_and_one_request_runs_at_a_time() {
         t.join().unwrap();
     }
     eprintln!(
-        "r8: {invalidations} invalidations, {} fetches, {} reads, {} violations, max concurrent {}",
+        "{invalidations} invalidations, {} fetches, {} reads, {} violations, max concurrent {}",
         provider.calls(),
         reads.load(Ordering::Relaxed),
         violations.load(Ordering::Relaxed),
@@ -351,7 +356,7 @@ fn a_caller_that_gives_up_never_strands_the_other_waiters() {
             if r.is_err() {
                 hung += 1;
                 eprintln!(
-                    "r9: iteration {iters}: waiter hung; cache has token={} refreshing={} fetches={}",
+                    "iteration {iters}: waiter hung; cache has token={} refreshing={} fetches={}",
                     cache.try_cached().is_some(),
                     cache.status().refreshing,
                     cache.status().fetches
@@ -359,7 +364,7 @@ fn a_caller_that_gives_up_never_strands_the_other_waiters() {
             }
         });
     }
-    eprintln!("r9: {iters} iterations, {hung} hung");
+    eprintln!("{iters} iterations, {hung} hung");
     assert_eq!(
         hung, 0,
         "a waiter never woke although the refresh had finished"
