@@ -19,6 +19,10 @@ pub enum TokenLifetime {
     ServerDefault,
     /// Ask for tokens that expire this long after they are requested.
     After(Duration),
+    /// Ask for tokens that expire at this time, whenever they are requested: for a one-off
+    /// request with a fixed end (`dstor token --expires-at`). Once the time has passed, a
+    /// refresh fails with [`AuthError::Expiration`].
+    Until(Expiration),
 }
 
 impl Default for TokenLifetime {
@@ -34,12 +38,13 @@ impl TokenLifetime {
     ///
     /// # Errors
     ///
-    /// [`AuthError::Expiration`] for a lifetime under a second, or one so long it would end
-    /// after the year 9999.
+    /// [`AuthError::Expiration`] for a lifetime under a second, one so long it would end
+    /// after the year 9999, or an end that has passed.
     pub fn expiration(self) -> Result<Option<Expiration>, AuthError> {
         match self {
             Self::ServerDefault => Ok(None),
             Self::After(lifetime) => Ok(Some(Expiration::after(lifetime)?)),
+            Self::Until(at) => Ok(Some(Expiration::at(at.to_system_time())?)),
         }
     }
 }

@@ -215,3 +215,21 @@ fn debug_hides_the_key() {
     assert!(!debug.contains(KEY), "{debug}");
     assert!(debug.contains("[redacted]"), "{debug}");
 }
+
+#[tokio::test]
+async fn until_sends_exactly_that_expiration() {
+    let until = Expiration::after(Duration::from_secs(7200)).unwrap();
+    let mut transport = MockTransport::new();
+    transport.expect_send().times(1).returning(move |request| {
+        assert_eq!(
+            request.headers()["x-expiration"],
+            until.unix_seconds().to_string().as_str()
+        );
+        Ok(answer(200, r#"{"access_token":"t"}"#))
+    });
+    let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key())
+        .unwrap()
+        .try_with_lifetime(TokenLifetime::Until(until))
+        .unwrap();
+    provider.token().await.unwrap();
+}

@@ -70,7 +70,10 @@ fn lifetime(args: &TokenArgs, now: SystemTime) -> Result<(TokenLifetime, String)
         }
         let lifetime = Duration::from_secs(remaining.unsigned_abs());
         check(lifetime, now, "--expires-at")?;
-        return Ok((TokenLifetime::After(lifetime), format!("at:{at}")));
+        // The time itself, not a lifetime from now: the request asks for exactly it.
+        let until = Expiration::at_relative_to(now + lifetime, now)
+            .map_err(|e| CliError::config(format!("--expires-at: {e}")))?;
+        return Ok((TokenLifetime::Until(until), format!("at:{at}")));
     }
     let lifetime = args.expires_in.unwrap_or(DEFAULT_LIFETIME);
     if lifetime < Duration::from_secs(1) {
@@ -152,7 +155,11 @@ mod tests {
     #[test]
     fn lifetimes_are_checked_and_named() {
         let (lifetime, asked) = lifetime_of(&["--expires-at", "1000090"]).unwrap();
-        assert_eq!(lifetime, TokenLifetime::After(Duration::from_secs(90)));
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_090);
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let until = Expiration::at_relative_to(at, now).unwrap();
+        assert_eq!(lifetime, TokenLifetime::Until(until));
+        assert_eq!(until.unix_seconds(), 1_000_090);
         assert_eq!(asked, "at:1000090");
         let past = lifetime_of(&["--expires-at", "999999"]).unwrap_err();
         assert!(past.to_string().contains("not in the future"), "{past}");
