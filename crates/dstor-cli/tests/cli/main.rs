@@ -5,5 +5,6 @@ mod demo;
 mod errors;
 mod inspect;
 mod serve_fake;
+mod startup;
 mod support;
 mod token;
