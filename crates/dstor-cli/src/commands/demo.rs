@@ -19,7 +19,7 @@ use super::fetch;
 ///
 /// Any step's failure (none is expected: everything stays on this machine).
 pub fn run() -> Result<(), CliError> {
-    commands::runtime(false)?.block_on(demo())
+    commands::runtime()?.block_on(demo())
 }
 
 async fn demo() -> Result<(), CliError> {

@@ -51,18 +51,20 @@ pub fn cache_dir() -> Result<std::path::PathBuf, CliError> {
     })
 }
 
-/// A Tokio runtime for one command.
+/// A Tokio runtime for one command: a single thread, also for `serve-fake`, whose fake
+/// service answers many connections at once on it.
+///
+/// No command builds a multi-thread runtime, and this package does not ask Tokio for one,
+/// so the binary as installed (`cargo install`, `cargo build -p dstor-cli`) carries no
+/// multi-thread scheduler: its statistics call `pow`, the only symbol that would make every
+/// run load `libm.so` (about 0.06 ms of a 0.9 ms `dstor token --cache`; see
+/// `benches/cli.rs`).
 ///
 /// # Errors
 ///
 /// An internal error when the runtime cannot start.
-pub fn runtime(multi_thread: bool) -> Result<tokio::runtime::Runtime, CliError> {
-    let mut builder = if multi_thread {
-        tokio::runtime::Builder::new_multi_thread()
-    } else {
-        tokio::runtime::Builder::new_current_thread()
-    };
-    builder
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CliError::internal(format!("cannot start the async runtime: {e}")))

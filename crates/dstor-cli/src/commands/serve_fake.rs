@@ -17,7 +17,7 @@ use crate::{commands, key};
 pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
     let key = args.key_file.as_deref().map(key::from_file).transpose()?;
     let addr = SocketAddr::new(args.host, args.port);
-    commands::runtime(true)?.block_on(async {
+    commands::runtime()?.block_on(async {
         let mut builder = FakeDstor::builder().bind(addr);
         if let Some(key) = &key {
             builder = builder.key(key.expose_secret());

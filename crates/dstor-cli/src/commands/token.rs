@@ -44,7 +44,7 @@ pub fn run(args: &TokenArgs) -> Result<(), CliError> {
     if let Some(token) = slot.as_ref().and_then(|s| s.load(SystemTime::now())) {
         return print(&token, &environment, args.json);
     }
-    let runtime = commands::runtime(false)?;
+    let runtime = commands::runtime()?;
     // Before the request: the cached token's reuse window is counted from here.
     let fetched_at = SystemTime::now();
     let token = runtime.block_on(async {

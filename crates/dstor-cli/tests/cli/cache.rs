@@ -6,7 +6,7 @@ use dstor_mock::FakeDstor;
 
 use crate::support::{against, assert_no_panic, assert_no_secret, bare, dstor, run};
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn the_cache_is_reused_across_runs_and_keeps_no_key() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -56,7 +56,7 @@ async fn the_cache_is_reused_across_runs_and_keeps_no_key() {
     assert_eq!(path.stdout.trim(), cache.path().to_str().unwrap());
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_cached_token_is_reused_only_until_its_refresh_ahead_window() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -83,7 +83,7 @@ async fn a_cached_token_is_reused_only_until_its_refresh_ahead_window() {
     assert_eq!(server.token_request_count(), 3);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_corrupt_cache_file_is_replaced() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -119,7 +119,7 @@ async fn a_corrupt_cache_file_is_replaced() {
     assert_eq!(server.token_request_count(), 6);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn cache_io_errors_have_their_exit_code() {
     let server = FakeDstor::start().await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -5,7 +5,7 @@ use std::process::Stdio;
 
 use crate::support::{Reaped, assert_no_panic, dstor, run};
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn demo_shows_the_cache_at_work() {
     let cache = tempfile::tempdir().unwrap();
     let out = run(dstor(&["demo"], cache.path()), None).await;
@@ -36,7 +36,7 @@ async fn demo_shows_the_cache_at_work() {
     assert_eq!(std::fs::read_dir(cache.path()).unwrap().count(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_closed_stdout_is_an_error_not_a_panic() {
     let cache = tempfile::tempdir().unwrap();
     let mut child = Reaped(

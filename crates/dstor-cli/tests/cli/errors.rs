@@ -16,7 +16,7 @@ async fn token_with(url: &str, key: Option<&str>, extra: &[&str]) -> crate::supp
     run(command, None).await
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn usage_and_configuration_errors() {
     let server = FakeDstor::start().await.unwrap();
     let url = server.base_url();
@@ -61,7 +61,7 @@ async fn usage_and_configuration_errors() {
     assert_eq!(server.token_request_count(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_rejected_key_has_its_exit_code_and_a_hint() {
     let server = FakeDstor::start().await.unwrap();
     // 4: a well-formed key dStor rejects.
@@ -85,7 +85,7 @@ async fn a_rejected_key_has_its_exit_code_and_a_hint() {
     assert_eq!(server.token_request_count(), 1);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn network_errors_have_their_exit_code() {
     let server = FakeDstor::start().await.unwrap();
     // 5: nothing listens.
@@ -117,7 +117,7 @@ async fn network_errors_have_their_exit_code() {
     assert_no_secret(&slow, server.api_key());
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn service_errors_have_their_exit_code() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -143,7 +143,7 @@ async fn service_errors_have_their_exit_code() {
     assert_no_secret(&garbled, server.api_key());
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn help_is_the_manual_and_lists_every_exit_code() {
     let cache = tempfile::tempdir().unwrap();
     for args in [&["--help"][..], &["token", "--help"]] {
@@ -186,7 +186,7 @@ fn assert_no_fragment(run: &crate::support::Run, key: &str) {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_key_given_as_a_flag_value_or_in_dstor_env_is_never_echoed() {
     let key = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
     let cache = tempfile::tempdir().unwrap();

@@ -2,7 +2,7 @@
 
 use crate::support::{DOCS_TOKEN, assert_no_panic, dstor, run};
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn inspect_decodes_the_docs_token_without_printing_it() {
     let cache = tempfile::tempdir().unwrap();
     let by_arg = run(dstor(&["inspect", DOCS_TOKEN], cache.path()), None).await;
@@ -25,7 +25,7 @@ async fn inspect_decodes_the_docs_token_without_printing_it() {
     assert_eq!(by_arg.stdout, by_stdin.stdout);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn bad_tokens_are_input_errors() {
     let cache = tempfile::tempdir().unwrap();
     let junk = run(dstor(&["inspect", "not-a-token"], cache.path()), None).await;

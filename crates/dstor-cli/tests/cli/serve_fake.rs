@@ -5,7 +5,7 @@ use std::process::{Command, Stdio};
 
 use crate::support::{Reaped, dstor, now, run};
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn serve_fake_answers_the_docs_curl_command() {
     if Command::new("curl").arg("--version").output().is_err() {
         println!("note: curl is not installed; skipping the serve-fake curl test");
@@ -72,7 +72,7 @@ async fn serve_fake_answers_the_docs_curl_command() {
     assert_eq!(String::from_utf8_lossy(&refused.stdout), "401");
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Reaped(

@@ -4,7 +4,7 @@ use dstor_mock::FakeDstor;
 
 use crate::support::{against, assert_no_secret, dstor, now, run};
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn token_prints_the_token_alone() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -25,7 +25,7 @@ async fn token_prints_the_token_alone() {
     assert!(sent.abs_diff(now() + 3600) <= 2, "{sent}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn json_has_the_documented_fields() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -54,7 +54,7 @@ async fn json_has_the_documented_fields() {
     assert_no_secret(&out, server.api_key());
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn expires_at_sets_the_requested_expiration() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -78,7 +78,7 @@ async fn expires_at_sets_the_requested_expiration() {
     assert!(past.stderr.contains("2021-09-28T01:27:17Z"), "{past:?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn bad_expirations_say_what_is_wrong_and_what_to_pass() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -117,7 +117,7 @@ async fn bad_expirations_say_what_is_wrong_and_what_to_pass() {
     assert_eq!(server.token_request_count(), 0);
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn the_key_comes_from_stdin_or_a_file() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
@@ -163,7 +163,7 @@ async fn the_key_comes_from_stdin_or_a_file() {
     assert!(absent.stderr.contains("/nonexistent/key"), "{absent:?}");
 }
 
-#[tokio::test(flavor = "multi_thread")]
+#[tokio::test]
 async fn a_slow_fetch_off_a_terminal_prints_nothing_on_stderr() {
     let server = FakeDstor::start().await.unwrap();
     let cache = tempfile::tempdir().unwrap();
