@@ -4,6 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use bytes::Bytes;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -116,8 +117,17 @@ impl AccessToken {
 
     /// `Authorization: Bearer <token>`, marked sensitive so that `Debug` of the header map
     /// hides it and HTTP/2 does not index it.
+    ///
+    /// The header is written once, into the buffer that the `HeaderValue` then owns: no
+    /// intermediate copy of the token is left behind in freed memory.
     pub fn authorization_header(&self) -> HeaderValue {
-        let mut value = HeaderValue::from_str(&format!("Bearer {}", self.expose_secret()))
+        const SCHEME: &[u8] = b"Bearer ";
+        let token = self.expose_secret().as_bytes();
+        let mut buffer = Vec::with_capacity(SCHEME.len() + token.len());
+        buffer.extend_from_slice(SCHEME);
+        buffer.extend_from_slice(token);
+        // `Bytes` takes the vector's allocation as it is, and `HeaderValue` takes the `Bytes`.
+        let mut value = HeaderValue::from_maybe_shared(Bytes::from(buffer))
             // Validated at construction: only visible ASCII.
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
         value.set_sensitive(true);
