@@ -3,6 +3,11 @@
 //!
 //! `cargo bench -p dstor-cli --bench cli`. Under `cargo test --benches` (no `--bench`
 //! argument) each command runs only a few times: a smoke test that the benchmark works.
+//!
+//! Run it with `-p dstor-cli`, as above: a build of the whole workspace merges in the
+//! other packages' test dependencies (Tokio's multi-thread scheduler, hence libm), and
+//! measures a `dstor` that is not the one `cargo install` builds. The first line printed
+//! lists the shared libraries the measured binary loads.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -34,6 +39,7 @@ fn main() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let rows = std::thread::scope(|scope| {
         scope.spawn(|| runtime.block_on(stopped));
+        println!("dstor loads: {}", shared_libraries().join(", "));
         let rows = measure(&server, rounds, block);
         let _ = stop.send(());
         rows
@@ -186,6 +192,37 @@ fn time_one(command: &mut Command) -> Duration {
     let elapsed = start.elapsed();
     assert!(status.success(), "{:?} failed", command.get_program());
     elapsed
+}
+
+/// The shared libraries that a running `dstor serve-fake` has mapped (on Linux).
+fn shared_libraries() -> Vec<String> {
+    use std::io::{BufRead as _, BufReader};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dstor"))
+        .args(["serve-fake", "--port", "0"])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dstor serve-fake runs");
+    // Its second line (the key) is printed once it is serving: everything is mapped.
+    let mut lines = BufReader::new(child.stdout.take().expect("piped")).lines();
+    let _ = (lines.next(), lines.next());
+    let maps = std::fs::read_to_string(format!("/proc/{}/maps", child.id()));
+    let _ = child.kill();
+    let _ = child.wait();
+    let Ok(maps) = maps else {
+        return vec!["(unknown: no /proc)".to_owned()];
+    };
+    let mut libraries: Vec<String> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter_map(|path| Path::new(path).file_name()?.to_str())
+        .filter(|name| name.contains(".so"))
+        .map(str::to_owned)
+        .collect();
+    libraries.sort();
+    libraries.dedup();
+    libraries
 }
 
 /// The first file named `name` in a directory of PATH.

@@ -20,14 +20,16 @@ fn the_running_binary_does_not_load_libgcc_s() {
             .spawn()
             .unwrap(),
     );
-    // Once it prints its address, every library it links is mapped.
-    let first = BufReader::new(child.0.stdout.take().unwrap())
-        .lines()
-        .next()
-        .unwrap()
-        .unwrap();
+    // Once it prints its address and key, every library it links is mapped. The pipe stays
+    // open (a closed one would end the process) and the process must still be running: a
+    // finished one has no maps to read.
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
     assert!(first.contains("http://127.0.0.1:"), "{first}");
+    let second = lines.next().unwrap().unwrap();
+    assert!(second.starts_with("fake API key: "), "{second}");
     let maps = std::fs::read_to_string(format!("/proc/{}/maps", child.0.id())).unwrap();
+    assert!(child.0.try_wait().unwrap().is_none(), "serve-fake exited");
     let libraries: Vec<&str> = maps
         .lines()
         .filter_map(|line| line.split_whitespace().nth(5))
