@@ -1,9 +1,8 @@
 //! `dstor serve-fake`, driven by the docs' own curl command.
 
-use std::io::{BufRead as _, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
-use crate::support::{Reaped, dstor, now, run};
+use crate::support::{dstor, now, run, serve_fake};
 
 #[tokio::test]
 async fn serve_fake_answers_the_docs_curl_command() {
@@ -20,17 +19,7 @@ async fn serve_fake_answers_the_docs_curl_command() {
         use std::os::unix::fs::PermissionsExt as _;
         std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     }
-    let mut child = Reaped(
-        dstor(
-            &["serve-fake", "--key-file", key_file.to_str().unwrap()],
-            dir.path(),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap(),
-    );
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let (_child, mut lines) = serve_fake(&["--key-file", key_file.to_str().unwrap()], dir.path());
     let first = lines.next().unwrap().unwrap();
     let url = first.rsplit(' ').next().unwrap().to_owned();
     assert!(url.starts_with("http://127.0.0.1:"), "{first}");
@@ -75,19 +64,9 @@ async fn serve_fake_answers_the_docs_curl_command() {
 #[tokio::test]
 async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Reaped(
-        dstor(&["serve-fake", "--port", "0"], dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let (_child, lines) = serve_fake(&["--port", "0"], dir.path());
     // Read the address and the key, then close the pipe: the service must keep running.
-    let lines: Vec<String> = BufReader::new(child.0.stdout.take().unwrap())
-        .lines()
-        .take(2)
-        .map(Result::unwrap)
-        .collect();
+    let lines: Vec<String> = lines.take(2).map(Result::unwrap).collect();
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let url = lines[0].rsplit(' ').next().unwrap();
     let key = lines[1].strip_prefix("fake API key: ").unwrap();

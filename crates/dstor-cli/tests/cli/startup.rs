@@ -7,23 +7,10 @@
 #[cfg(all(target_os = "linux", dstor_static_libgcc))]
 #[test]
 fn the_running_binary_does_not_load_libgcc_s() {
-    use std::io::{BufRead as _, BufReader};
-    use std::process::Stdio;
-
-    use crate::support::{Reaped, dstor};
-
     let dir = tempfile::tempdir().unwrap();
-    let mut child = Reaped(
-        dstor(&["serve-fake", "--port", "0"], dir.path())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    // Once it prints its address and key, every library it links is mapped. The pipe stays
-    // open (a closed one would end the process) and the process must still be running: a
-    // finished one has no maps to read.
-    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let (mut child, mut lines) = crate::support::serve_fake(&["--port", "0"], dir.path());
+    // Once it prints its address and key, every library it links is mapped. The process
+    // must still be running when its maps are read: a finished one has none.
     let first = lines.next().unwrap().unwrap();
     assert!(first.contains("http://127.0.0.1:"), "{first}");
     let second = lines.next().unwrap().unwrap();

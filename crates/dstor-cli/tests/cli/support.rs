@@ -1,8 +1,8 @@
 //! Running the built `dstor` as a user runs it: a clean environment, piped streams.
 
-use std::io::Write as _;
+use std::io::{BufRead as _, BufReader, Lines, Write as _};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, ChildStdout, Command, Stdio};
 
 use dstor_mock::FakeDstor;
 
@@ -123,4 +123,18 @@ impl Drop for Reaped {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// `dstor serve-fake args` (cache directory `dir`), killed when dropped, and the lines of
+/// its standard output (its standard error is discarded).
+pub fn serve_fake(args: &[&str], dir: &Path) -> (Reaped, Lines<BufReader<ChildStdout>>) {
+    let mut child = Reaped(
+        dstor(&[&["serve-fake"], args].concat(), dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    (child, lines)
 }
