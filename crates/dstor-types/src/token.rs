@@ -118,8 +118,9 @@ impl AccessToken {
     /// `Authorization: Bearer <token>`, marked sensitive so that `Debug` of the header map
     /// hides it and HTTP/2 does not index it.
     ///
-    /// The header is written once, into the buffer that the `HeaderValue` then owns: no
-    /// intermediate copy of the token is left behind in freed memory.
+    /// The header is written once, into the buffer that the `HeaderValue` then owns: this
+    /// call leaves no other copy of the token in freed memory. (That buffer is not wiped
+    /// when the `HeaderValue` is dropped: the `http` crate does not zeroize.)
     pub fn authorization_header(&self) -> HeaderValue {
         const SCHEME: &[u8] = b"Bearer ";
         let token = self.expose_secret().as_bytes();
