@@ -130,13 +130,15 @@ fn the_defaults_reach_the_client() {
         .build()
         .unwrap();
     assert_eq!(client.environment(), &Environment::Production);
-    let exchange = client.tokens().inner().inner();
-    assert_eq!(exchange.base_url().as_str(), Environment::PRODUCTION_URL);
-    let transport = exchange.transport();
+    assert_eq!(
+        client.environment().base_url().as_str(),
+        Environment::PRODUCTION_URL
+    );
+    let transport = client.transport();
     assert_eq!(transport.connect_timeout(), Duration::from_secs(10));
     assert_eq!(transport.timeout(), Duration::from_secs(30));
     assert_eq!(transport.max_body_bytes(), 64 * 1024);
     assert!(!transport.is_proxied());
-    assert_eq!(client.tokens().inner().policy(), &RetryPolicy::default());
-    assert_eq!(client.tokens().config(), &CacheConfig::default());
+    assert_eq!(client.tokens().retry_policy(), &RetryPolicy::default());
+    assert_eq!(client.tokens().cache_config(), &CacheConfig::default());
 }
