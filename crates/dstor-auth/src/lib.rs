@@ -53,7 +53,7 @@ pub use builder::{BuildError, TokensBuilder};
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
 pub use exchange::{ApiKeyProvider, TokenLifetime};
-pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider};
+pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider, token_provider_fn};
 pub use retry::{RetryPolicy, RetryingProvider};
 pub use tokens::Tokens;
 pub use transport::{FnTransport, HttpTransport, transport_fn};
