@@ -254,3 +254,23 @@ async fn a_rejected_key_is_not_retried() {
     assert!(err.is_key_rejected(), "{err:?}");
     assert_eq!(server.token_request_count(), 1);
 }
+
+#[tokio::test]
+async fn the_client_invalidates_and_refreshes_its_own_cache() {
+    let server = FakeDstor::start().await.unwrap();
+    let client = builder(&server)
+        .cache_config(CacheConfig::default().with_min_intervals(Duration::ZERO, Duration::ZERO))
+        .build()
+        .unwrap();
+    let first = client.token().await.unwrap();
+    assert!(client.invalidate(&first));
+    assert!(client.try_cached().is_none());
+    client.token().await.unwrap();
+    let forced = client.force_refresh().await.unwrap();
+    assert_eq!(client.try_cached(), Some(forced));
+    assert_eq!(server.token_request_count(), 3);
+    assert_eq!(client.status().fetches, 3);
+    // Every clone, and the handle it hands out, shares that one cache.
+    assert_eq!(client.clone().status().fetches, 3);
+    assert_eq!(client.tokens().status().fetches, 3);
+}
