@@ -50,7 +50,12 @@ async fn two_chunks_move_through_the_stages_to_real_cids() {
     // A chunk beyond chunks_number is refused, and nothing changes.
     let reply = upload.chunk(&[("late.txt", b"late")]).await;
     assert_eq!(reply.status, 400);
-    assert!(reply.json()["message"].as_str().unwrap().contains("2 chunks"));
+    assert!(
+        reply.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 chunks")
+    );
 
     let stored = server.stored_files();
     let summary: Vec<_> = stored
@@ -117,9 +122,18 @@ async fn a_malformed_upload_token_request_is_a_400_that_says_why() {
     let server = FakeDstor::start().await.unwrap();
     let bearer = format!("Bearer {}", access_token(&server).await);
     for (body, says) in [
-        (r#"{"chunks_number": 0, "folder_path": "/"}"#, "chunks_number"),
-        (r#"{"chunks_number": "2", "folder_path": "/"}"#, "chunks_number"),
-        (r#"{"chunks_number": 1.5, "folder_path": "/"}"#, "chunks_number"),
+        (
+            r#"{"chunks_number": 0, "folder_path": "/"}"#,
+            "chunks_number",
+        ),
+        (
+            r#"{"chunks_number": "2", "folder_path": "/"}"#,
+            "chunks_number",
+        ),
+        (
+            r#"{"chunks_number": 1.5, "folder_path": "/"}"#,
+            "chunks_number",
+        ),
         (r#"{"chunks_number": 1}"#, "folder_path"),
         (r#"{"chunks_number": 1, "folder_path": 7}"#, "folder_path"),
         ("chunks_number=1", "JSON"),
@@ -163,7 +177,10 @@ async fn every_storage_endpoint_wants_a_live_bearer_token_from_this_server() {
         Some(format!("Bearer {foreign_token}")),
         Some(format!("Bearer {expired_token}")),
         Some("Bearer not-a-jwt".to_owned()),
-        Some(format!("Basic {}", upload.bearer.trim_start_matches("Bearer "))),
+        Some(format!(
+            "Basic {}",
+            upload.bearer.trim_start_matches("Bearer ")
+        )),
     ] {
         for (method, path) in requests {
             let mut headers = vec![
@@ -183,7 +200,11 @@ async fn every_storage_endpoint_wants_a_live_bearer_token_from_this_server() {
         }
     }
     assert!(server.stored_files().is_empty());
-    assert_eq!(upload.stage().await, "UPLOADING", "still waiting for its chunk");
+    assert_eq!(
+        upload.stage().await,
+        "UPLOADING",
+        "still waiting for its chunk"
+    );
 }
 
 #[tokio::test]
@@ -196,34 +217,54 @@ async fn a_bad_chunk_is_refused_stores_nothing_and_frees_its_slot() {
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"comment\"\r\n\r\nhi\r\n--{BOUNDARY}--\r\n"
     );
     let truncated = &good[..good.len() - 10];
-    let cases: [(&[(&str, &str)], &[u8], u16, &str); 6] = [
-        (&[("content-type", &content_type)], &good, 400, "x-dstor-upload-token"),
+    let cases: [Case<'_>; 6] = [
         (
-            &[("x-dstor-upload-token", "guessed"), ("content-type", &content_type)],
+            &[("content-type", &content_type)],
+            &good,
+            400,
+            "x-dstor-upload-token",
+        ),
+        (
+            &[
+                ("x-dstor-upload-token", "guessed"),
+                ("content-type", &content_type),
+            ],
             &good,
             401,
             "upload token",
         ),
         (
-            &[("x-dstor-upload-token", &upload.token), ("content-type", "application/json")],
+            &[
+                ("x-dstor-upload-token", &upload.token),
+                ("content-type", "application/json"),
+            ],
             &good,
             400,
             "multipart/form-data",
         ),
         (
-            &[("x-dstor-upload-token", &upload.token), ("content-type", &content_type)],
+            &[
+                ("x-dstor-upload-token", &upload.token),
+                ("content-type", &content_type),
+            ],
             no_filename.as_bytes(),
             400,
             "filename",
         ),
         (
-            &[("x-dstor-upload-token", &upload.token), ("content-type", &content_type)],
+            &[
+                ("x-dstor-upload-token", &upload.token),
+                ("content-type", &content_type),
+            ],
             &multipart_end(),
             400,
             "no file",
         ),
         (
-            &[("x-dstor-upload-token", &upload.token), ("content-type", &content_type)],
+            &[
+                ("x-dstor-upload-token", &upload.token),
+                ("content-type", &content_type),
+            ],
             truncated,
             400,
             "multipart",
@@ -244,6 +285,9 @@ async fn a_bad_chunk_is_refused_stores_nothing_and_frees_its_slot() {
     assert_eq!(upload.post_chunk(&good).await.status, 200);
     assert_eq!(upload.stage().await, "ADDING_TO_IPFS");
 }
+
+/// Extra headers, the body, the status expected and a word its message holds.
+type Case<'a> = (&'a [(&'a str, &'a str)], &'a [u8], u16, &'a str);
 
 /// How many files are in the spool directory.
 fn spooled(server: &FakeDstor) -> usize {
@@ -314,15 +358,49 @@ fn peak_rss() -> u64 {
     kib * 1024
 }
 
+/// Set in the child process that measures its own peak memory.
+const MEMORY_CHILD: &str = "DSTOR_MOCK_MEMORY_CHILD";
+
+/// Runs [`multi_mib_upload_alone`] in a process of its own, so no other test's
+/// memory counts.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_multi_mib_upload_is_spooled_to_disk_not_memory() {
+    let output = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "upload::multi_mib_upload_alone",
+            "--include-ignored",
+            "--test-threads=1",
+        ])
+        .env(MEMORY_CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 #[cfg(target_os = "linux")]
 #[tokio::test]
-async fn a_multi_mib_upload_is_spooled_to_disk_not_memory() {
+#[ignore = "run in its own process by a_multi_mib_upload_is_spooled_to_disk_not_memory"]
+async fn multi_mib_upload_alone() {
     const LEN: usize = 16 << 20;
+    if std::env::var_os(MEMORY_CHILD).is_none() {
+        return;
+    }
     let server = FakeDstor::start().await.unwrap();
     let upload = Upload::start(&server, 1, "/").await;
     let content_type = multipart_type();
     let head_part = part_head("sixteen.bin");
-    let end = b"\r\n".iter().copied().chain(multipart_end()).collect::<Vec<u8>>();
+    let end = b"\r\n"
+        .iter()
+        .copied()
+        .chain(multipart_end())
+        .collect::<Vec<u8>>();
     let len = head_part.len() + LEN + end.len();
     let before = peak_rss();
 
@@ -378,6 +456,10 @@ async fn the_spool_directory_is_removed_on_shutdown_and_on_drop() {
         } else {
             drop(server);
         }
-        assert!(!dir.exists(), "{} is left (shutdown: {shutdown})", dir.display());
+        assert!(
+            !dir.exists(),
+            "{} is left (shutdown: {shutdown})",
+            dir.display()
+        );
     }
 }
