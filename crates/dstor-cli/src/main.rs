@@ -52,14 +52,3 @@ fn clap_error(error: &clap::Error) -> ExitCode {
     errln!("{}", text.trim_end());
     ExitCode::from(code)
 }
-
-#[cfg(test)]
-mod tests {
-    /// The unwinder is linked statically on Linux (see `build.rs`): a panic still unwinds
-    /// and is caught (Tokio relies on it for a task that panics), rather than aborting.
-    #[test]
-    fn a_panic_unwinds_and_is_caught() {
-        let caught = std::panic::catch_unwind(|| panic!("unwinds"));
-        assert!(caught.is_err());
-    }
-}

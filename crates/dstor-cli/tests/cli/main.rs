@@ -5,6 +5,5 @@ mod demo;
 mod errors;
 mod inspect;
 mod serve_fake;
-mod startup;
 mod support;
 mod token;
