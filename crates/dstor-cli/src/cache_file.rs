@@ -155,7 +155,7 @@ impl CacheSlot {
     ///
     /// The I/O error, with the step that failed.
     pub fn store(&self, token: &AccessToken, fetched_at: SystemTime) -> Result<(), String> {
-        let fetched_at = Some(crate::inspect::unix(fetched_at))
+        let fetched_at = Some(crate::time::unix(fetched_at))
             .filter(|secs| *secs >= 0)
             .ok_or("cannot cache the token: the system clock is before 1970")?;
         let dir = self.path.parent().unwrap_or(Path::new("."));

@@ -7,6 +7,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use dstor_types::Environment;
 
+use crate::time::{parse_duration, parse_time};
+
 /// The exit codes, as listed at the end of `dstor --help`.
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
@@ -333,33 +335,6 @@ pub fn scrub_clap_error(
     text
 }
 
-/// Parses `90`, `90s`, `30m`, `1h` or `7d` into a duration.
-///
-/// # Errors
-///
-/// A message for clap when the text is not such a duration.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let scale: u64 = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        _ => return Err("use a number with an s, m, h or d suffix, such as 30m or 1h".into()),
-    };
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| "use a number with an s, m, h or d suffix, such as 30m or 1h".to_owned())?;
-    value
-        .checked_mul(scale)
-        .map(Duration::from_secs)
-        .ok_or_else(|| "that duration is too long".to_owned())
-}
-
 /// Parses a `--timeout`: a duration as [`parse_duration`], of at least a second.
 ///
 /// # Errors
@@ -372,21 +347,6 @@ pub fn parse_timeout(text: &str) -> Result<Duration, String> {
         }
         d => Ok(d),
     }
-}
-
-/// Parses an RFC 3339 time or Unix seconds into Unix seconds.
-///
-/// # Errors
-///
-/// A message for clap when the text is neither.
-pub fn parse_time(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
-    }
-    text.parse::<jiff::Timestamp>()
-        .map(|t| t.as_second())
-        .map_err(|_| "use an RFC 3339 time (2030-01-01T00:00:00Z) or Unix seconds".to_owned())
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ mod exit;
 mod inspect;
 mod key;
 mod output;
+mod time;
 
 use std::process::ExitCode;
 

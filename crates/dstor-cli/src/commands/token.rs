@@ -11,8 +11,8 @@ use dstor_types::{AccessToken, Environment, Expiration, ExpirationError};
 use crate::cache_file::CacheSlot;
 use crate::cli::TokenArgs;
 use crate::exit::CliError;
-use crate::inspect::{rfc3339, unix};
 use crate::output::{errln, outln};
+use crate::time::{rfc3339, unix};
 use crate::{commands, key};
 
 use super::fetch;
