@@ -1,9 +1,12 @@
 //! The command line, as clap parses it. `dstor --help` is the manual.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::ffi::OsStr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 use dstor_types::Environment;
 
@@ -73,37 +76,19 @@ pub enum CacheAction {
     Path,
 }
 
-/// Which dStor deployment to talk to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EnvName {
-    /// The testing network, api.testnet.dstor.cloud
-    Testnet,
-    /// Production, api.dstor.cloud
-    #[default]
-    Production,
-}
-
-// Values that clap would check itself (a value enum, a number, a duration) are taken as
-// text and checked by `Cli::resolve` instead: clap's error for a bad value quotes the
-// value whole, and a value in the wrong place may be the API key. The checked value lands
-// in the `#[arg(skip)]` field of the same name.
-
 /// Where the API key comes from, and where it is sent.
 #[derive(Debug, Args)]
 pub struct ConnectionArgs {
     /// The dStor environment: testnet (also test, testing) or production (also prod).
     #[arg(
-        id = "env",
-        long = "env",
+        long,
         env = "DSTOR_ENV",
         hide_env_values = true,
         value_name = "ENV",
-        default_value = "production"
+        default_value = "production",
+        value_parser = Checked(parse_env)
     )]
-    pub env_text: String,
-    /// `--env`, checked.
-    #[arg(skip)]
-    pub env: EnvName,
+    pub env: Environment,
     /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
     /// Plain http is allowed only for loopback hosts.
     #[arg(
@@ -122,29 +107,12 @@ pub struct ConnectionArgs {
     pub api_key_stdin: bool,
     /// The time allowed for each request to dStor (s, m suffixes; plain number: seconds).
     #[arg(
-        id = "timeout",
-        long = "timeout",
+        long,
         value_name = "DURATION",
-        default_value = "30s"
+        default_value = "30s",
+        value_parser = Checked(parse_timeout)
     )]
-    pub timeout_text: String,
-    /// `--timeout`, checked.
-    #[arg(skip = Duration::from_secs(30))]
     pub timeout: Duration,
-}
-
-impl ConnectionArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.env = parse_env(&self.env_text).map_err(|reason| {
-            format!(
-                "invalid value {} for --env/DSTOR_ENV: {reason}",
-                echo_safely(&self.env_text)
-            )
-        })?;
-        self.timeout = checked("--timeout", &self.timeout_text, parse_timeout)?;
-        Ok(())
-    }
 }
 
 /// `dstor token`.
@@ -159,21 +127,15 @@ pub struct TokenArgs {
     pub json: bool,
     /// Ask for a token that lives this long: 90s, 30m, 1h, 7d (default 1h).
     #[arg(
-        id = "expires_in",
-        long = "expires-in",
+        long,
         value_name = "DURATION",
-        conflicts_with = "expires_at"
+        conflicts_with = "expires_at",
+        value_parser = Checked(parse_duration)
     )]
-    pub expires_in_text: Option<String>,
-    /// `--expires-in`, checked.
-    #[arg(skip)]
     pub expires_in: Option<Duration>,
     /// Ask for a token that expires at this time: RFC 3339 (2030-01-01T00:00:00Z) or Unix
     /// seconds.
-    #[arg(id = "expires_at", long = "expires-at", value_name = "TIME")]
-    pub expires_at_text: Option<String>,
-    /// `--expires-at`, checked.
-    #[arg(skip)]
+    #[arg(long, value_name = "TIME", value_parser = Checked(parse_time))]
     pub expires_at: Option<i64>,
     /// Reuse a token across runs: it is kept in the user's cache directory
     /// ($DSTOR_CACHE_DIR, else $XDG_CACHE_HOME/dstor/tokens or ~/.cache/dstor/tokens, mode
@@ -182,20 +144,6 @@ pub struct TokenArgs {
     /// refresh-ahead window), and never once it has expired by this machine's clock.
     #[arg(long)]
     pub cache: bool,
-}
-
-impl TokenArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.connection.resolve()?;
-        if let Some(text) = &self.expires_in_text {
-            self.expires_in = Some(checked("--expires-in", text, parse_duration)?);
-        }
-        if let Some(text) = &self.expires_at_text {
-            self.expires_at = Some(checked("--expires-at", text, parse_time)?);
-        }
-        Ok(())
-    }
 }
 
 /// `dstor inspect`.
@@ -210,68 +158,82 @@ pub struct InspectArgs {
 #[derive(Debug, Args)]
 pub struct ServeFakeArgs {
     /// The port to listen on (0: any free port).
-    #[arg(id = "port", long = "port", value_name = "PORT", default_value = "0")]
-    pub port_text: String,
-    /// `--port`, checked.
-    #[arg(skip)]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value = "0",
+        value_parser = Checked(parse_port)
+    )]
     pub port: u16,
     /// The address to listen on. Anything but loopback exposes the fake to the network.
     #[arg(
-        id = "host",
-        long = "host",
+        long,
         value_name = "HOST",
-        default_value = "127.0.0.1"
+        default_value = "127.0.0.1",
+        value_parser = Checked(parse_host)
     )]
-    pub host_text: String,
-    /// `--host`, checked.
-    #[arg(skip = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
     /// Accept the API key in this file instead of a generated one.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
 }
 
-impl ServeFakeArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.port = checked("--port", &self.port_text, |text| {
-            text.trim()
-                .parse()
-                .map_err(|_| "use a port number from 0 to 65535".to_owned())
-        })?;
-        self.host = checked("--host", &self.host_text, |text| {
-            text.trim()
-                .parse()
-                .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
-        })?;
-        Ok(())
+/// A clap value parser made of a function that checks the text of a value. Its refusal is a
+/// one-line usage error that names the flag (and its variable) and the reason, and quotes
+/// the value only when [`echo_safely`] does: clap's own refusal quotes a value whole, and a
+/// value in the wrong place may be the API key. [`refusal`] reads the message back.
+pub struct Checked<T>(pub fn(&str) -> Result<T, String>);
+
+impl<T> Clone for Checked<T> {
+    fn clone(&self) -> Self {
+        Self(self.0)
     }
 }
 
-impl Cli {
-    /// Checks the values that clap took as text (see [`ConnectionArgs`]), after parsing.
-    ///
-    /// # Errors
-    ///
-    /// A one-line usage error that quotes a bad value only when it is short (see
-    /// [`echo_safely`]).
-    pub fn resolve(&mut self) -> Result<(), String> {
-        match &mut self.command {
-            Command::Token(args) => args.resolve(),
-            Command::ServeFake(args) => args.resolve(),
-            Command::Inspect(_) | Command::Cache { .. } | Command::Demo => Ok(()),
-        }
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        (self.0)(&text).map_err(|reason| {
+            let message = format!(
+                "invalid value {} for {}: {reason}",
+                echo_safely(&text),
+                flag_name(arg)
+            );
+            let mut error = clap::Error::raw(ErrorKind::ValueValidation, &message);
+            error.insert(ContextKind::Custom, ContextValue::String(message));
+            error
+        })
     }
 }
 
-/// `parse(text)`, or a usage error naming `flag`, the value (when short) and the reason.
-fn checked<T>(
-    flag: &str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, String> {
-    parse(text)
-        .map_err(|reason| format!("invalid value {} for {flag}: {reason}", echo_safely(text)))
+/// `--env/DSTOR_ENV`: the flag, and the variable that sets it, if any.
+fn flag_name(arg: Option<&clap::Arg>) -> String {
+    let Some(arg) = arg else {
+        return "an argument".to_owned();
+    };
+    let flag = arg
+        .get_long()
+        .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
+    match arg.get_env() {
+        Some(var) => format!("{flag}/{}", var.to_string_lossy()),
+        None => flag,
+    }
+}
+
+/// The one-line message of a value refused by a [`Checked`] parser; `None` for clap's own
+/// errors.
+pub fn refusal(error: &clap::Error) -> Option<&str> {
+    match error.get(ContextKind::Custom) {
+        Some(ContextValue::String(message)) => Some(message),
+        _ => None,
+    }
 }
 
 /// A value short enough to be a mistyped flag value is quoted; a longer one (or one with
@@ -291,12 +253,30 @@ pub fn echo_safely(value: &str) -> String {
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_env(text: &str) -> Result<EnvName, String> {
-    match Environment::from_name(text) {
-        Some(Environment::Testnet) => Ok(EnvName::Testnet),
-        Some(_) => Ok(EnvName::Production),
-        None => Err("use testnet or production".to_owned()),
-    }
+pub fn parse_env(text: &str) -> Result<Environment, String> {
+    Environment::from_name(text).ok_or_else(|| "use testnet or production".to_owned())
+}
+
+/// Parses `--port`.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "use a port number from 0 to 65535".to_owned())
+}
+
+/// Parses `--host`: an IP address.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub fn parse_host(text: &str) -> Result<IpAddr, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
 }
 
 /// Removes from clap's rendered `error` every value of the command line, or of a variable
@@ -339,7 +319,7 @@ pub fn scrub_clap_error(
 ///
 /// # Errors
 ///
-/// A message for clap when the text is not such a duration.
+/// A reason, which never repeats the value.
 pub fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => {

@@ -19,24 +19,23 @@ use crate::output::errln;
 const CLAP_VARS: [&str; 2] = [dstor_http::ENV_ENVIRONMENT, dstor_http::ENV_ENDPOINT];
 
 fn main() -> ExitCode {
-    let mut cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return clap_error(&error),
     };
-    // Usage errors exit with 2, as clap's own do.
-    if let Err(message) = cli.resolve() {
-        return exit::CliError::usage(message).report();
-    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => error.report(),
     }
 }
 
-/// Reports clap's error: `--help` and `--version` as clap prints them; a usage error
-/// (exit code 2) on stderr, with every long value of the command line or of the variables
-/// clap reads taken out.
+/// Reports clap's error: `--help` and `--version` as clap prints them; a value refused by
+/// one of our parsers in one line; any other usage error (exit code 2) as clap renders it,
+/// with every long value of the command line or of the variables clap reads taken out.
 fn clap_error(error: &clap::Error) -> ExitCode {
+    if let Some(message) = cli::refusal(error) {
+        return exit::CliError::usage(message).report();
+    }
     let code = u8::try_from(error.exit_code()).unwrap_or(2);
     if !error.use_stderr() {
         let _ = error.print();

@@ -9,7 +9,7 @@ use dstor_auth::{CacheConfig, TokenLifetime};
 use dstor_http::{ConfigError, DstorClient};
 use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
 
-use crate::cli::{ConnectionArgs, EnvName};
+use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
 use crate::output;
 
@@ -24,10 +24,7 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 /// A config-class error for a malformed endpoint, or a plain-http one that is not loopback.
 pub fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
     let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
-        return Ok(match args.env {
-            EnvName::Testnet => Environment::Testnet,
-            EnvName::Production => Environment::Production,
-        });
+        return Ok(args.env.clone());
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;

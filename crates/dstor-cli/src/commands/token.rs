@@ -130,8 +130,7 @@ mod tests {
     use clap::Parser as _;
 
     fn lifetime_of(args: &[&str]) -> Result<(TokenLifetime, String), CliError> {
-        let mut cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
-        cli.resolve().unwrap();
+        let cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
         let crate::cli::Command::Token(args) = cli.command else {
             unreachable!("parsed as token")
         };
