@@ -1,12 +1,9 @@
 //! Errors as the user sees them: one line on stderr and an exit code per class.
 
 use std::fmt;
-use std::process::ExitCode;
 
 use dstor_auth::{AuthError, TransportErrorKind};
 use dstor_types::{ApiError, Environment};
-
-use crate::output::errln;
 
 /// The class of a failure, each with its own exit code (listed in `dstor --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +40,7 @@ impl ExitClass {
 }
 
 /// A failure of a command: its class and a one-line message that names the cause and the
-/// fix. The message never holds the API key or a token.
+/// fix. The message never holds the API key or a token. `output::report` prints it.
 #[derive(Debug)]
 pub struct CliError {
     class: ExitClass,
@@ -51,31 +48,36 @@ pub struct CliError {
 }
 
 impl CliError {
-    /// A failure of `class` described by `message` (one line, no secret).
-    pub fn new(class: ExitClass, message: impl Into<String>) -> Self {
+    /// A failure of `class` described by `message` (no secret), collapsed to one line.
+    pub fn new(class: ExitClass, message: impl AsRef<str>) -> Self {
         Self {
             class,
-            message: message.into(),
+            message: one_line(message.as_ref()),
         }
     }
 
+    /// The class of the failure, which decides the exit code.
+    pub fn class(&self) -> ExitClass {
+        self.class
+    }
+
     /// A usage error (exit code 2): a bad flag value.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub fn usage(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Usage, message)
     }
 
     /// A configuration or input error (exit code 3).
-    pub fn config(message: impl Into<String>) -> Self {
+    pub fn config(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Config, message)
     }
 
     /// A cache I/O error (exit code 7).
-    pub fn cache(message: impl Into<String>) -> Self {
+    pub fn cache(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::CacheIo, message)
     }
 
     /// An internal error (exit code 1).
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub fn internal(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Internal, message)
     }
 
@@ -115,13 +117,7 @@ impl CliError {
                 )),
             }
         }
-        Self::new(class, one_line(&message))
-    }
-
-    /// Prints the message on stderr and returns the exit code.
-    pub fn report(&self) -> ExitCode {
-        errln!("dstor: error: {}", one_line(&self.message));
-        ExitCode::from(self.class.code())
+        Self::new(class, message)
     }
 }
 

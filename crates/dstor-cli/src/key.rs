@@ -9,6 +9,7 @@ use dstor_types::secrecy::SecretString;
 
 use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
+use crate::output::errln;
 
 /// The environment variable that holds the key.
 pub const API_KEY_VAR: &str = dstor_http::ENV_API_KEY;
@@ -107,7 +108,7 @@ fn warn_if_readable_by_others(file: &std::fs::File, path: &Path) {
     if let Ok(meta) = file.metadata() {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            eprintln!(
+            errln!(
                 "dstor: warning: the API key file {} is readable by other users (mode {mode:04o}): run `chmod 600 {}`",
                 path.display(),
                 path.display()

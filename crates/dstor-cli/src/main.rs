@@ -1,5 +1,8 @@
 //! `dstor`: dStor access tokens from the shell. See `dstor --help`, the manual.
 
+// Every line goes through `output`, which never panics on a closed stream.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+
 mod cache_file;
 mod cli;
 mod commands;
@@ -25,7 +28,7 @@ fn main() -> ExitCode {
     };
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
+        Err(error) => output::report(&error),
     }
 }
 
@@ -34,7 +37,7 @@ fn main() -> ExitCode {
 /// with every long value of the command line or of the variables clap reads taken out.
 fn clap_error(error: &clap::Error) -> ExitCode {
     if let Some(message) = cli::refusal(error) {
-        return exit::CliError::usage(message).report();
+        return output::report(&exit::CliError::usage(message));
     }
     let code = u8::try_from(error.exit_code()).unwrap_or(2);
     if !error.use_stderr() {

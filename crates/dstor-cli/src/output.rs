@@ -1,10 +1,12 @@
 //! Writing to stdout and stderr without panicking.
 //!
 //! `println!` and `eprintln!` panic when the stream is gone (`dstor demo | head -1` closes
-//! stdout early): every line the commands print goes through here instead.
+//! stdout early): every line `dstor` prints, on either stream, goes through here instead,
+//! the final error report included.
 
 use std::fmt;
 use std::io::Write as _;
+use std::process::ExitCode;
 
 use crate::exit::CliError;
 
@@ -50,4 +52,10 @@ pub fn error_text(text: fmt::Arguments<'_>) {
 /// Writes `text` and a newline on stderr, ignoring a failure.
 pub fn error_line(text: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Prints `error` on stderr as `dstor: error: ...`, in one line, and returns its exit code.
+pub fn report(error: &CliError) -> ExitCode {
+    error_line(format_args!("dstor: error: {error}"));
+    ExitCode::from(error.class().code())
 }
