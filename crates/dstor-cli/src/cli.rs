@@ -13,7 +13,7 @@ use dstor_types::Environment;
 use crate::time::{parse_duration, parse_time};
 
 /// The exit codes, as listed at the end of `dstor --help`.
-pub const EXIT_CODES_HELP: &str = "\
+pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  internal error (a bug: please report it), or standard output could not be written
@@ -39,7 +39,7 @@ the key itself, so it never shows in shell history or the process list.";
                   Try `dstor demo` on a machine with no dStor account.",
     after_help = EXIT_CODES_HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -47,7 +47,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print an access token, for `TOKEN=$(dstor token)`.
     #[command(after_help = EXIT_CODES_HELP)]
     Token(TokenArgs),
@@ -69,7 +69,7 @@ pub enum Command {
 
 /// `dstor cache ...`.
 #[derive(Debug, Subcommand)]
-pub enum CacheAction {
+pub(crate) enum CacheAction {
     /// Remove every cached token.
     Clear,
     /// Print the directory where tokens are cached.
@@ -78,7 +78,7 @@ pub enum CacheAction {
 
 /// Where the API key comes from, and where it is sent.
 #[derive(Debug, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// The dStor environment: testnet (also test, testing) or production (also prod).
     #[arg(
         long,
@@ -117,7 +117,7 @@ pub struct ConnectionArgs {
 
 /// `dstor token`.
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// Where the key comes from, and where it is sent.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -148,7 +148,7 @@ pub struct TokenArgs {
 
 /// `dstor inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The token, or `-` (the default) to read it from standard input.
     #[arg(value_name = "TOKEN", default_value = "-")]
     pub token: String,
@@ -156,7 +156,7 @@ pub struct InspectArgs {
 
 /// `dstor serve-fake`.
 #[derive(Debug, Args)]
-pub struct ServeFakeArgs {
+pub(crate) struct ServeFakeArgs {
     /// The port to listen on (0: any free port).
     #[arg(
         long,
@@ -182,7 +182,7 @@ pub struct ServeFakeArgs {
 /// one-line usage error that names the flag (and its variable) and the reason, and quotes
 /// the value only when [`echo_safely`] does: clap's own refusal quotes a value whole, and a
 /// value in the wrong place may be the API key. [`refusal`] reads the message back.
-pub struct Checked<T>(pub fn(&str) -> Result<T, String>);
+pub(crate) struct Checked<T>(pub fn(&str) -> Result<T, String>);
 
 impl<T> Clone for Checked<T> {
     fn clone(&self) -> Self {
@@ -229,7 +229,7 @@ fn flag_name(arg: Option<&clap::Arg>) -> String {
 
 /// The one-line message of a value refused by a [`Checked`] parser; `None` for clap's own
 /// errors.
-pub fn refusal(error: &clap::Error) -> Option<&str> {
+pub(crate) fn refusal(error: &clap::Error) -> Option<&str> {
     match error.get(ContextKind::Custom) {
         Some(ContextValue::String(message)) => Some(message),
         _ => None,
@@ -239,7 +239,7 @@ pub fn refusal(error: &clap::Error) -> Option<&str> {
 /// A value short enough to be a mistyped flag value is quoted; a longer one (or one with
 /// spaces or other characters that are not visible ASCII), which may be a key put in the
 /// wrong place, is described by its length alone.
-pub fn echo_safely(value: &str) -> String {
+pub(crate) fn echo_safely(value: &str) -> String {
     let len = value.chars().count();
     if len <= 20 && value.chars().all(|c| c.is_ascii_graphic()) {
         format!("'{value}'")
@@ -253,7 +253,7 @@ pub fn echo_safely(value: &str) -> String {
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_env(text: &str) -> Result<Environment, String> {
+pub(crate) fn parse_env(text: &str) -> Result<Environment, String> {
     Environment::from_name(text).ok_or_else(|| "use testnet or production".to_owned())
 }
 
@@ -262,7 +262,7 @@ pub fn parse_env(text: &str) -> Result<Environment, String> {
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_port(text: &str) -> Result<u16, String> {
+pub(crate) fn parse_port(text: &str) -> Result<u16, String> {
     text.trim()
         .parse()
         .map_err(|_| "use a port number from 0 to 65535".to_owned())
@@ -273,7 +273,7 @@ pub fn parse_port(text: &str) -> Result<u16, String> {
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_host(text: &str) -> Result<IpAddr, String> {
+pub(crate) fn parse_host(text: &str) -> Result<IpAddr, String> {
     text.trim()
         .parse()
         .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
@@ -282,7 +282,7 @@ pub fn parse_host(text: &str) -> Result<IpAddr, String> {
 /// Removes from clap's rendered `error` every value of the command line, or of a variable
 /// clap reads, that [`echo_safely`] would not quote: clap quotes unexpected arguments
 /// whole, and a value in the wrong place may be the API key.
-pub fn scrub_clap_error(
+pub(crate) fn scrub_clap_error(
     error: &str,
     args: impl IntoIterator<Item = String>,
     vars: impl IntoIterator<Item = String>,
@@ -320,7 +320,7 @@ pub fn scrub_clap_error(
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => {
             Err("a timeout of zero would fail every request: use 1s or more".into())

@@ -16,7 +16,7 @@ use crate::time::{ago, expiry, rfc3339, span, unix};
 /// # Errors
 ///
 /// A config-class [`CliError`] when the token cannot be read or is not a JWT.
-pub fn run(arg: &str) -> Result<(), CliError> {
+pub(crate) fn run(arg: &str) -> Result<(), CliError> {
     let text = if arg == "-" {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
@@ -43,7 +43,7 @@ pub fn run(arg: &str) -> Result<(), CliError> {
 /// # Errors
 ///
 /// A config-class [`CliError`] that never holds the token.
-pub fn parse(text: &str) -> Result<AccessToken, CliError> {
+pub(crate) fn parse(text: &str) -> Result<AccessToken, CliError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(CliError::config(
@@ -61,7 +61,7 @@ pub fn parse(text: &str) -> Result<AccessToken, CliError> {
 }
 
 /// The report printed by `dstor inspect`, as of `now`.
-pub fn describe(token: &AccessToken, now: SystemTime) -> String {
+pub(crate) fn describe(token: &AccessToken, now: SystemTime) -> String {
     let claims = token.claims();
     let now = unix(now);
     let mut out =

@@ -25,7 +25,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 /// # Errors
 ///
 /// A classified [`CliError`].
-pub fn run(args: &TokenArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: &TokenArgs) -> Result<(), CliError> {
     let environment = fetch::environment(&args.connection)?;
     let (lifetime, asked) = lifetime(args, SystemTime::now())?;
     let key = key::load(&args.connection)?;
