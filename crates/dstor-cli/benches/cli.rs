@@ -9,6 +9,8 @@
 //! measures a `dstor` that is not the one `cargo install` builds. The first line printed
 //! lists the shared libraries the measured binary loads.
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

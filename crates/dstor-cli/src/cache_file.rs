@@ -24,15 +24,15 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
 /// Overrides the cache directory (tokens are stored directly in it).
-pub const CACHE_DIR_VAR: &str = "DSTOR_CACHE_DIR";
+pub(crate) const CACHE_DIR_VAR: &str = "DSTOR_CACHE_DIR";
 
 /// The fraction of a token's lifetime after which it is no longer reused.
-pub const REUSE_FRACTION: f64 = 0.75;
+pub(crate) const REUSE_FRACTION: f64 = 0.75;
 
 /// The most a token's expiry is anticipated when checked on the local clock: a token is
 /// not reused within this many seconds (or a quarter of its lifetime, if less) of its
 /// `exp`.
-pub const EXPIRY_MARGIN_SECS: f64 = 5.0;
+pub(crate) const EXPIRY_MARGIN_SECS: f64 = 5.0;
 
 /// The format tag of a cache file. v3 added `fetched_at`: older files are ignored.
 const FORMAT: &str = "dstor-cli/token-cache/v3";
@@ -46,7 +46,7 @@ const EXTENSION: &str = "token.json";
 
 /// The cache directory: `$DSTOR_CACHE_DIR`, else `$XDG_CACHE_HOME/dstor/tokens`, else
 /// `$HOME/.cache/dstor/tokens`. `None` when none of them is set.
-pub fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
+pub(crate) fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
     let set = |var: &str| get(var).filter(|v| !v.is_empty()).map(PathBuf::from);
     if let Some(dir) = set(CACHE_DIR_VAR) {
         return Some(dir);
@@ -59,12 +59,12 @@ pub fn cache_dir(get: impl Fn(&str) -> Option<String>) -> Option<PathBuf> {
 }
 
 /// The cache directory from the process environment.
-pub fn default_dir() -> Option<PathBuf> {
+pub(crate) fn default_dir() -> Option<PathBuf> {
     cache_dir(|var| std::env::var(var).ok())
 }
 
 /// A SHA-256 fingerprint of `key`, in hex: names the key without revealing it.
-pub fn fingerprint(key: &ApiKey) -> String {
+pub(crate) fn fingerprint(key: &ApiKey) -> String {
     let mut hash = Sha256::new();
     hash.update(b"dstor-cli key fingerprint v1\0");
     hash.update(key.expose_secret().as_bytes());
@@ -74,7 +74,7 @@ pub fn fingerprint(key: &ApiKey) -> String {
 /// Where the token for `environment` (its name), `base`, `key` and requested lifetime is
 /// cached.
 #[derive(Clone, Debug)]
-pub struct CacheSlot {
+pub(crate) struct CacheSlot {
     path: PathBuf,
     environment: String,
     endpoint: String,
@@ -98,7 +98,7 @@ struct Entry {
 impl CacheSlot {
     /// The slot in `dir` for this environment, endpoint and key, and the requested
     /// `lifetime` (any text that names it, such as `in:3600` or `at:1900000000`).
-    pub fn new(
+    pub(crate) fn new(
         dir: &Path,
         environment: &str,
         base: &BaseUrl,
@@ -123,7 +123,7 @@ impl CacheSlot {
 
     /// The cached token, if there is one for this slot that is still in the first 75% of
     /// its life at `now`. Anything unreadable or foreign is treated as no token.
-    pub fn load(&self, now: SystemTime) -> Option<AccessToken> {
+    pub(crate) fn load(&self, now: SystemTime) -> Option<AccessToken> {
         // A file we wrote is well under a page: with room for it up front the read takes
         // one system call (and one more to see the end) instead of a doubling series.
         let mut text = Vec::with_capacity(4096);
@@ -154,8 +154,8 @@ impl CacheSlot {
     /// # Errors
     ///
     /// The I/O error, with the step that failed.
-    pub fn store(&self, token: &AccessToken, fetched_at: SystemTime) -> Result<(), String> {
-        let fetched_at = Some(crate::inspect::unix(fetched_at))
+    pub(crate) fn store(&self, token: &AccessToken, fetched_at: SystemTime) -> Result<(), String> {
+        let fetched_at = Some(crate::time::unix(fetched_at))
             .filter(|secs| *secs >= 0)
             .ok_or("cannot cache the token: the system clock is before 1970")?;
         let dir = self.path.parent().unwrap_or(Path::new("."));
@@ -196,7 +196,7 @@ impl CacheSlot {
 ///   the server's;
 /// - by the local clock, `exp` is more than [`EXPIRY_MARGIN_SECS`] (or a quarter of the
 ///   lifetime, if less) away.
-pub fn is_reusable(token: &AccessToken, fetched_at: i64, now: SystemTime) -> bool {
+pub(crate) fn is_reusable(token: &AccessToken, fetched_at: i64, now: SystemTime) -> bool {
     let claims = token.claims();
     let (Some(iat), Some(exp)) = (claims.iat, claims.exp) else {
         return false;
@@ -223,7 +223,7 @@ pub fn is_reusable(token: &AccessToken, fetched_at: i64, now: SystemTime) -> boo
 /// # Errors
 ///
 /// The I/O error, with the file or directory it concerns.
-pub fn clear(dir: &Path) -> Result<usize, String> {
+pub(crate) fn clear(dir: &Path) -> Result<usize, String> {
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),

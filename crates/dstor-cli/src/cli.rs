@@ -1,14 +1,19 @@
 //! The command line, as clap parses it. `dstor --help` is the manual.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::ffi::OsStr;
+use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
+use clap::error::{ContextKind, ContextValue, ErrorKind};
 use clap::{Args, Parser, Subcommand};
 use dstor_types::Environment;
 
+use crate::time::{parse_duration, parse_time};
+
 /// The exit codes, as listed at the end of `dstor --help`.
-pub const EXIT_CODES_HELP: &str = "\
+pub(crate) const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
   1  internal error (a bug: please report it), or standard output could not be written
@@ -34,7 +39,7 @@ the key itself, so it never shows in shell history or the process list.";
                   Try `dstor demo` on a machine with no dStor account.",
     after_help = EXIT_CODES_HELP
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -42,7 +47,7 @@ pub struct Cli {
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Print an access token, for `TOKEN=$(dstor token)`.
     #[command(after_help = EXIT_CODES_HELP)]
     Token(TokenArgs),
@@ -64,44 +69,26 @@ pub enum Command {
 
 /// `dstor cache ...`.
 #[derive(Debug, Subcommand)]
-pub enum CacheAction {
+pub(crate) enum CacheAction {
     /// Remove every cached token.
     Clear,
     /// Print the directory where tokens are cached.
     Path,
 }
 
-/// Which dStor deployment to talk to.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum EnvName {
-    /// The testing network, api.testnet.dstor.cloud
-    Testnet,
-    /// Production, api.dstor.cloud
-    #[default]
-    Production,
-}
-
-// Values that clap would check itself (a value enum, a number, a duration) are taken as
-// text and checked by `Cli::resolve` instead: clap's error for a bad value quotes the
-// value whole, and a value in the wrong place may be the API key. The checked value lands
-// in the `#[arg(skip)]` field of the same name.
-
 /// Where the API key comes from, and where it is sent.
 #[derive(Debug, Args)]
-pub struct ConnectionArgs {
+pub(crate) struct ConnectionArgs {
     /// The dStor environment: testnet (also test, testing) or production (also prod).
     #[arg(
-        id = "env",
-        long = "env",
+        long,
         env = "DSTOR_ENV",
         hide_env_values = true,
         value_name = "ENV",
-        default_value = "production"
+        default_value = "production",
+        value_parser = Checked(parse_env)
     )]
-    pub env_text: String,
-    /// `--env`, checked.
-    #[arg(skip)]
-    pub env: EnvName,
+    pub env: Environment,
     /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
     /// Plain http is allowed only for loopback hosts.
     #[arg(
@@ -120,34 +107,17 @@ pub struct ConnectionArgs {
     pub api_key_stdin: bool,
     /// The time allowed for each request to dStor (s, m suffixes; plain number: seconds).
     #[arg(
-        id = "timeout",
-        long = "timeout",
+        long,
         value_name = "DURATION",
-        default_value = "30s"
+        default_value = "30s",
+        value_parser = Checked(parse_timeout)
     )]
-    pub timeout_text: String,
-    /// `--timeout`, checked.
-    #[arg(skip = Duration::from_secs(30))]
     pub timeout: Duration,
-}
-
-impl ConnectionArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.env = parse_env(&self.env_text).map_err(|reason| {
-            format!(
-                "invalid value {} for --env/DSTOR_ENV: {reason}",
-                echo_safely(&self.env_text)
-            )
-        })?;
-        self.timeout = checked("--timeout", &self.timeout_text, parse_timeout)?;
-        Ok(())
-    }
 }
 
 /// `dstor token`.
 #[derive(Debug, Args)]
-pub struct TokenArgs {
+pub(crate) struct TokenArgs {
     /// Where the key comes from, and where it is sent.
     #[command(flatten)]
     pub connection: ConnectionArgs,
@@ -157,21 +127,15 @@ pub struct TokenArgs {
     pub json: bool,
     /// Ask for a token that lives this long: 90s, 30m, 1h, 7d (default 1h).
     #[arg(
-        id = "expires_in",
-        long = "expires-in",
+        long,
         value_name = "DURATION",
-        conflicts_with = "expires_at"
+        conflicts_with = "expires_at",
+        value_parser = Checked(parse_duration)
     )]
-    pub expires_in_text: Option<String>,
-    /// `--expires-in`, checked.
-    #[arg(skip)]
     pub expires_in: Option<Duration>,
     /// Ask for a token that expires at this time: RFC 3339 (2030-01-01T00:00:00Z) or Unix
     /// seconds.
-    #[arg(id = "expires_at", long = "expires-at", value_name = "TIME")]
-    pub expires_at_text: Option<String>,
-    /// `--expires-at`, checked.
-    #[arg(skip)]
+    #[arg(long, value_name = "TIME", value_parser = Checked(parse_time))]
     pub expires_at: Option<i64>,
     /// Reuse a token across runs: it is kept in the user's cache directory
     /// ($DSTOR_CACHE_DIR, else $XDG_CACHE_HOME/dstor/tokens or ~/.cache/dstor/tokens, mode
@@ -182,23 +146,9 @@ pub struct TokenArgs {
     pub cache: bool,
 }
 
-impl TokenArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.connection.resolve()?;
-        if let Some(text) = &self.expires_in_text {
-            self.expires_in = Some(checked("--expires-in", text, parse_duration)?);
-        }
-        if let Some(text) = &self.expires_at_text {
-            self.expires_at = Some(checked("--expires-at", text, parse_time)?);
-        }
-        Ok(())
-    }
-}
-
 /// `dstor inspect`.
 #[derive(Debug, Args)]
-pub struct InspectArgs {
+pub(crate) struct InspectArgs {
     /// The token, or `-` (the default) to read it from standard input.
     #[arg(value_name = "TOKEN", default_value = "-")]
     pub token: String,
@@ -206,76 +156,90 @@ pub struct InspectArgs {
 
 /// `dstor serve-fake`.
 #[derive(Debug, Args)]
-pub struct ServeFakeArgs {
+pub(crate) struct ServeFakeArgs {
     /// The port to listen on (0: any free port).
-    #[arg(id = "port", long = "port", value_name = "PORT", default_value = "0")]
-    pub port_text: String,
-    /// `--port`, checked.
-    #[arg(skip)]
+    #[arg(
+        long,
+        value_name = "PORT",
+        default_value = "0",
+        value_parser = Checked(parse_port)
+    )]
     pub port: u16,
     /// The address to listen on. Anything but loopback exposes the fake to the network.
     #[arg(
-        id = "host",
-        long = "host",
+        long,
         value_name = "HOST",
-        default_value = "127.0.0.1"
+        default_value = "127.0.0.1",
+        value_parser = Checked(parse_host)
     )]
-    pub host_text: String,
-    /// `--host`, checked.
-    #[arg(skip = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     pub host: IpAddr,
     /// Accept the API key in this file instead of a generated one.
     #[arg(long, value_name = "PATH")]
     pub key_file: Option<PathBuf>,
 }
 
-impl ServeFakeArgs {
-    /// Checks the values taken as text.
-    fn resolve(&mut self) -> Result<(), String> {
-        self.port = checked("--port", &self.port_text, |text| {
-            text.trim()
-                .parse()
-                .map_err(|_| "use a port number from 0 to 65535".to_owned())
-        })?;
-        self.host = checked("--host", &self.host_text, |text| {
-            text.trim()
-                .parse()
-                .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
-        })?;
-        Ok(())
+/// A clap value parser made of a function that checks the text of a value. Its refusal is a
+/// one-line usage error that names the flag (and its variable) and the reason, and quotes
+/// the value only when [`echo_safely`] does: clap's own refusal quotes a value whole, and a
+/// value in the wrong place may be the API key. [`refusal`] reads the message back.
+pub(crate) struct Checked<T>(pub fn(&str) -> Result<T, String>);
+
+impl<T> Clone for Checked<T> {
+    fn clone(&self) -> Self {
+        Self(self.0)
     }
 }
 
-impl Cli {
-    /// Checks the values that clap took as text (see [`ConnectionArgs`]), after parsing.
-    ///
-    /// # Errors
-    ///
-    /// A one-line usage error that quotes a bad value only when it is short (see
-    /// [`echo_safely`]).
-    pub fn resolve(&mut self) -> Result<(), String> {
-        match &mut self.command {
-            Command::Token(args) => args.resolve(),
-            Command::ServeFake(args) => args.resolve(),
-            Command::Inspect(_) | Command::Cache { .. } | Command::Demo => Ok(()),
-        }
+impl<T: Clone + Send + Sync + 'static> TypedValueParser for Checked<T> {
+    type Value = T;
+
+    fn parse_ref(
+        &self,
+        _cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<T, clap::Error> {
+        let text = value.to_string_lossy();
+        (self.0)(&text).map_err(|reason| {
+            let message = format!(
+                "invalid value {} for {}: {reason}",
+                echo_safely(&text),
+                flag_name(arg)
+            );
+            let mut error = clap::Error::raw(ErrorKind::ValueValidation, &message);
+            error.insert(ContextKind::Custom, ContextValue::String(message));
+            error
+        })
     }
 }
 
-/// `parse(text)`, or a usage error naming `flag`, the value (when short) and the reason.
-fn checked<T>(
-    flag: &str,
-    text: &str,
-    parse: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, String> {
-    parse(text)
-        .map_err(|reason| format!("invalid value {} for {flag}: {reason}", echo_safely(text)))
+/// `--env/DSTOR_ENV`: the flag, and the variable that sets it, if any.
+fn flag_name(arg: Option<&clap::Arg>) -> String {
+    let Some(arg) = arg else {
+        return "an argument".to_owned();
+    };
+    let flag = arg
+        .get_long()
+        .map_or_else(|| arg.get_id().to_string(), |long| format!("--{long}"));
+    match arg.get_env() {
+        Some(var) => format!("{flag}/{}", var.to_string_lossy()),
+        None => flag,
+    }
+}
+
+/// The one-line message of a value refused by a [`Checked`] parser; `None` for clap's own
+/// errors.
+pub(crate) fn refusal(error: &clap::Error) -> Option<&str> {
+    match error.get(ContextKind::Custom) {
+        Some(ContextValue::String(message)) => Some(message),
+        _ => None,
+    }
 }
 
 /// A value short enough to be a mistyped flag value is quoted; a longer one (or one with
 /// spaces or other characters that are not visible ASCII), which may be a key put in the
 /// wrong place, is described by its length alone.
-pub fn echo_safely(value: &str) -> String {
+pub(crate) fn echo_safely(value: &str) -> String {
     let len = value.chars().count();
     if len <= 20 && value.chars().all(|c| c.is_ascii_graphic()) {
         format!("'{value}'")
@@ -289,18 +253,36 @@ pub fn echo_safely(value: &str) -> String {
 /// # Errors
 ///
 /// A reason, which never repeats the value.
-pub fn parse_env(text: &str) -> Result<EnvName, String> {
-    match Environment::from_name(text) {
-        Some(Environment::Testnet) => Ok(EnvName::Testnet),
-        Some(_) => Ok(EnvName::Production),
-        None => Err("use testnet or production".to_owned()),
-    }
+pub(crate) fn parse_env(text: &str) -> Result<Environment, String> {
+    Environment::from_name(text).ok_or_else(|| "use testnet or production".to_owned())
+}
+
+/// Parses `--port`.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub(crate) fn parse_port(text: &str) -> Result<u16, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "use a port number from 0 to 65535".to_owned())
+}
+
+/// Parses `--host`: an IP address.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub(crate) fn parse_host(text: &str) -> Result<IpAddr, String> {
+    text.trim()
+        .parse()
+        .map_err(|_| "use an IP address, such as 127.0.0.1 or ::1".to_owned())
 }
 
 /// Removes from clap's rendered `error` every value of the command line, or of a variable
 /// clap reads, that [`echo_safely`] would not quote: clap quotes unexpected arguments
 /// whole, and a value in the wrong place may be the API key.
-pub fn scrub_clap_error(
+pub(crate) fn scrub_clap_error(
     error: &str,
     args: impl IntoIterator<Item = String>,
     vars: impl IntoIterator<Item = String>,
@@ -333,60 +315,18 @@ pub fn scrub_clap_error(
     text
 }
 
-/// Parses `90`, `90s`, `30m`, `1h` or `7d` into a duration.
-///
-/// # Errors
-///
-/// A message for clap when the text is not such a duration.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let split = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
-    let (digits, unit) = text.split_at(split);
-    let scale: u64 = match unit.trim() {
-        "" | "s" | "sec" | "secs" => 1,
-        "m" | "min" | "mins" => 60,
-        "h" | "hour" | "hours" => 3600,
-        "d" | "day" | "days" => 86_400,
-        _ => return Err("use a number with an s, m, h or d suffix, such as 30m or 1h".into()),
-    };
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| "use a number with an s, m, h or d suffix, such as 30m or 1h".to_owned())?;
-    value
-        .checked_mul(scale)
-        .map(Duration::from_secs)
-        .ok_or_else(|| "that duration is too long".to_owned())
-}
-
 /// Parses a `--timeout`: a duration as [`parse_duration`], of at least a second.
 ///
 /// # Errors
 ///
-/// A message for clap when the text is not such a duration.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+/// A reason, which never repeats the value.
+pub(crate) fn parse_timeout(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => {
             Err("a timeout of zero would fail every request: use 1s or more".into())
         }
         d => Ok(d),
     }
-}
-
-/// Parses an RFC 3339 time or Unix seconds into Unix seconds.
-///
-/// # Errors
-///
-/// A message for clap when the text is neither.
-pub fn parse_time(text: &str) -> Result<i64, String> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Ok(seconds);
-    }
-    text.parse::<jiff::Timestamp>()
-        .map(|t| t.as_second())
-        .map_err(|_| "use an RFC 3339 time (2030-01-01T00:00:00Z) or Unix seconds".to_owned())
 }
 
 #[cfg(test)]

@@ -1,16 +1,13 @@
 //! Errors as the user sees them: one line on stderr and an exit code per class.
 
 use std::fmt;
-use std::process::ExitCode;
 
 use dstor_auth::{AuthError, TransportErrorKind};
 use dstor_types::{ApiError, Environment};
 
-use crate::output::errln;
-
 /// The class of a failure, each with its own exit code (listed in `dstor --help`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExitClass {
+pub(crate) enum ExitClass {
     /// 1: a bug, or standard output cannot be written.
     Internal,
     /// 2: a usage error (a bad flag value), as clap's own.
@@ -29,7 +26,7 @@ pub enum ExitClass {
 
 impl ExitClass {
     /// The process exit code.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Self::Internal => 1,
             Self::Usage => 2,
@@ -43,44 +40,49 @@ impl ExitClass {
 }
 
 /// A failure of a command: its class and a one-line message that names the cause and the
-/// fix. The message never holds the API key or a token.
+/// fix. The message never holds the API key or a token. `output::report` prints it.
 #[derive(Debug)]
-pub struct CliError {
+pub(crate) struct CliError {
     class: ExitClass,
     message: String,
 }
 
 impl CliError {
-    /// A failure of `class` described by `message` (one line, no secret).
-    pub fn new(class: ExitClass, message: impl Into<String>) -> Self {
+    /// A failure of `class` described by `message` (no secret), collapsed to one line.
+    pub(crate) fn new(class: ExitClass, message: impl AsRef<str>) -> Self {
         Self {
             class,
-            message: message.into(),
+            message: one_line(message.as_ref()),
         }
     }
 
+    /// The class of the failure, which decides the exit code.
+    pub(crate) fn class(&self) -> ExitClass {
+        self.class
+    }
+
     /// A usage error (exit code 2): a bad flag value.
-    pub fn usage(message: impl Into<String>) -> Self {
+    pub(crate) fn usage(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Usage, message)
     }
 
     /// A configuration or input error (exit code 3).
-    pub fn config(message: impl Into<String>) -> Self {
+    pub(crate) fn config(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Config, message)
     }
 
     /// A cache I/O error (exit code 7).
-    pub fn cache(message: impl Into<String>) -> Self {
+    pub(crate) fn cache(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::CacheIo, message)
     }
 
     /// An internal error (exit code 1).
-    pub fn internal(message: impl Into<String>) -> Self {
+    pub(crate) fn internal(message: impl AsRef<str>) -> Self {
         Self::new(ExitClass::Internal, message)
     }
 
     /// Standard output cannot be written (exit code 1): a closed pipe, a full disk.
-    pub fn output(error: &std::io::Error) -> Self {
+    pub(crate) fn output(error: &std::io::Error) -> Self {
         let reason = match error.kind() {
             std::io::ErrorKind::BrokenPipe => "the reader closed the pipe".to_owned(),
             _ => error.to_string(),
@@ -89,7 +91,7 @@ impl CliError {
     }
 
     /// Classifies a failed token fetch from `environment`, adding the hints a user needs.
-    pub fn from_auth(error: &AuthError, environment: &Environment) -> Self {
+    pub(crate) fn from_auth(error: &AuthError, environment: &Environment) -> Self {
         let base = environment.base_url();
         let class = classify(error);
         let mut message = match error {
@@ -115,13 +117,7 @@ impl CliError {
                 )),
             }
         }
-        Self::new(class, one_line(&message))
-    }
-
-    /// Prints the message on stderr and returns the exit code.
-    pub fn report(&self) -> ExitCode {
-        errln!("dstor: error: {}", one_line(&self.message));
-        ExitCode::from(self.class.code())
+        Self::new(class, message)
     }
 }
 
@@ -134,7 +130,7 @@ impl fmt::Display for CliError {
 impl std::error::Error for CliError {}
 
 /// The exit class of a failed fetch.
-pub fn classify(error: &AuthError) -> ExitClass {
+pub(crate) fn classify(error: &AuthError) -> ExitClass {
     match error {
         AuthError::Api(ApiError::KeyRejected { .. }) => ExitClass::KeyRejected,
         AuthError::Api(_) | AuthError::ExpiredToken => ExitClass::Service,

@@ -3,19 +3,20 @@
 
 use std::fmt::Write as _;
 use std::io::{IsTerminal as _, Read as _};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use dstor_types::{AccessToken, MAX_TOKEN_LEN};
 
 use crate::exit::CliError;
 use crate::output::{errln, outln};
+use crate::time::{ago, expiry, rfc3339, span, unix};
 
 /// Reads the token named by `arg` (`-`: standard input) and prints its claims.
 ///
 /// # Errors
 ///
 /// A config-class [`CliError`] when the token cannot be read or is not a JWT.
-pub fn run(arg: &str) -> Result<(), CliError> {
+pub(crate) fn run(arg: &str) -> Result<(), CliError> {
     let text = if arg == "-" {
         let stdin = std::io::stdin();
         if stdin.is_terminal() {
@@ -42,7 +43,7 @@ pub fn run(arg: &str) -> Result<(), CliError> {
 /// # Errors
 ///
 /// A config-class [`CliError`] that never holds the token.
-pub fn parse(text: &str) -> Result<AccessToken, CliError> {
+pub(crate) fn parse(text: &str) -> Result<AccessToken, CliError> {
     let text = text.trim();
     if text.is_empty() {
         return Err(CliError::config(
@@ -60,7 +61,7 @@ pub fn parse(text: &str) -> Result<AccessToken, CliError> {
 }
 
 /// The report printed by `dstor inspect`, as of `now`.
-pub fn describe(token: &AccessToken, now: SystemTime) -> String {
+pub(crate) fn describe(token: &AccessToken, now: SystemTime) -> String {
     let claims = token.claims();
     let now = unix(now);
     let mut out =
@@ -98,53 +99,10 @@ pub fn describe(token: &AccessToken, now: SystemTime) -> String {
     out
 }
 
-/// Unix seconds as RFC 3339 (UTC), or the number itself when out of range.
-pub fn rfc3339(seconds: i64) -> String {
-    jiff::Timestamp::from_second(seconds).map_or_else(|_| seconds.to_string(), |t| t.to_string())
-}
-
-/// `in 59 minutes` or `expired 3 hours ago`, for a token with `remaining` seconds left.
-pub fn expiry(remaining: i64) -> String {
-    if remaining > 0 {
-        format!("in {}", span(remaining))
-    } else {
-        format!("expired {} ago", span(remaining.saturating_neg().max(1)))
-    }
-}
-
-fn ago(elapsed: i64) -> String {
-    if elapsed >= 0 {
-        format!("{} ago", span(elapsed.max(1)))
-    } else {
-        format!("in {}: the clocks disagree", span(elapsed.saturating_neg()))
-    }
-}
-
-/// A duration in seconds in its largest whole unit: `1 second`, `59 minutes`, `3 hours`,
-/// `2 days`, `5 years`.
-pub fn span(seconds: i64) -> String {
-    let (n, unit) = match seconds {
-        ..60 => (seconds, "second"),
-        60..3_600 => (seconds / 60, "minute"),
-        3_600..172_800 => (seconds / 3_600, "hour"),
-        172_800..31_557_600 => (seconds / 86_400, "day"),
-        _ => (seconds / 31_557_600, "year"),
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
-}
-
-/// `time` in whole Unix seconds.
-pub fn unix(time: SystemTime) -> i64 {
-    match time.duration_since(UNIX_EPOCH) {
-        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
-        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     const DOCS_TOKEN: &str = concat!(
         "eyJhbsomebiglongstring9.",
@@ -168,12 +126,7 @@ mod tests {
     }
 
     #[test]
-    fn spans_use_the_largest_unit() {
-        assert_eq!(span(1), "1 second");
-        assert_eq!(span(3_599), "59 minutes");
-        assert_eq!(span(7_200), "2 hours");
-        assert_eq!(span(3 * 86_400), "3 days");
-        assert_eq!(expiry(-10_800), "expired 3 hours ago");
+    fn an_opaque_token_is_refused() {
         assert!(parse("opaque").is_err());
     }
 

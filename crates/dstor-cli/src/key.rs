@@ -9,9 +9,10 @@ use dstor_types::secrecy::SecretString;
 
 use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
+use crate::output::errln;
 
 /// The environment variable that holds the key.
-pub const API_KEY_VAR: &str = dstor_http::ENV_API_KEY;
+pub(crate) const API_KEY_VAR: &str = dstor_http::ENV_API_KEY;
 
 /// The most bytes read from a key file or standard input: far more than a key, far less
 /// than a mistake (a binary or a log file) could hold.
@@ -23,7 +24,7 @@ const MAX_KEY_INPUT: u64 = 4096;
 ///
 /// [`CliError`] of class config when no key is given, it cannot be read, or it is
 /// malformed. The message never holds the key.
-pub fn load(args: &ConnectionArgs) -> Result<ApiKey, CliError> {
+pub(crate) fn load(args: &ConnectionArgs) -> Result<ApiKey, CliError> {
     if let Some(path) = &args.api_key_file {
         from_file(path)
     } else if args.api_key_stdin {
@@ -38,7 +39,7 @@ pub fn load(args: &ConnectionArgs) -> Result<ApiKey, CliError> {
 /// # Errors
 ///
 /// As [`load`].
-pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ApiKey, CliError> {
+pub(crate) fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ApiKey, CliError> {
     match get(API_KEY_VAR) {
         Some(value) if !value.trim().is_empty() => validate(value, API_KEY_VAR),
         _ => Err(CliError::config(
@@ -53,7 +54,7 @@ pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<ApiKey, CliError
 /// # Errors
 ///
 /// As [`load`].
-pub fn from_file(path: &Path) -> Result<ApiKey, CliError> {
+pub(crate) fn from_file(path: &Path) -> Result<ApiKey, CliError> {
     let file = std::fs::File::open(path).map_err(|e| {
         CliError::config(format!(
             "cannot read the API key file {}: {}: check the path passed to --api-key-file",
@@ -77,7 +78,7 @@ pub fn from_file(path: &Path) -> Result<ApiKey, CliError> {
 /// # Errors
 ///
 /// As [`load`].
-pub fn from_stdin() -> Result<ApiKey, CliError> {
+pub(crate) fn from_stdin() -> Result<ApiKey, CliError> {
     let text = read_limited(std::io::stdin().lock()).map_err(|e| {
         CliError::config(format!(
             "cannot read the API key from standard input: {}",
@@ -107,7 +108,7 @@ fn warn_if_readable_by_others(file: &std::fs::File, path: &Path) {
     if let Ok(meta) = file.metadata() {
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            eprintln!(
+            errln!(
                 "dstor: warning: the API key file {} is readable by other users (mode {mode:04o}): run `chmod 600 {}`",
                 path.display(),
                 path.display()
@@ -120,7 +121,7 @@ fn warn_if_readable_by_others(file: &std::fs::File, path: &Path) {
 fn warn_if_readable_by_others(_file: &std::fs::File, _path: &Path) {}
 
 /// An I/O error's reason, without the OS's error number noise.
-pub fn io_reason(error: &std::io::Error) -> String {
+pub(crate) fn io_reason(error: &std::io::Error) -> String {
     match error.kind() {
         std::io::ErrorKind::NotFound => "no such file".to_owned(),
         std::io::ErrorKind::PermissionDenied => "permission denied".to_owned(),

@@ -1,5 +1,10 @@
 //! `dstor`: dStor access tokens from the shell. See `dstor --help`, the manual.
 
+// Every line goes through `output`, which never panics on a closed stream.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
+// Nothing here is a library: every item is visible to this crate alone.
+#![warn(unreachable_pub)]
+
 mod cache_file;
 mod cli;
 mod commands;
@@ -7,6 +12,7 @@ mod exit;
 mod inspect;
 mod key;
 mod output;
+mod time;
 
 use std::process::ExitCode;
 
@@ -18,24 +24,23 @@ use crate::output::errln;
 const CLAP_VARS: [&str; 2] = [dstor_http::ENV_ENVIRONMENT, dstor_http::ENV_ENDPOINT];
 
 fn main() -> ExitCode {
-    let mut cli = match cli::Cli::try_parse() {
+    let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return clap_error(&error),
     };
-    // Usage errors exit with 2, as clap's own do.
-    if let Err(message) = cli.resolve() {
-        return exit::CliError::usage(message).report();
-    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => error.report(),
+        Err(error) => output::report(&error),
     }
 }
 
-/// Reports clap's error: `--help` and `--version` as clap prints them; a usage error
-/// (exit code 2) on stderr, with every long value of the command line or of the variables
-/// clap reads taken out.
+/// Reports clap's error: `--help` and `--version` as clap prints them; a value refused by
+/// one of our parsers in one line; any other usage error (exit code 2) as clap renders it,
+/// with every long value of the command line or of the variables clap reads taken out.
 fn clap_error(error: &clap::Error) -> ExitCode {
+    if let Some(message) = cli::refusal(error) {
+        return output::report(&exit::CliError::usage(message));
+    }
     let code = u8::try_from(error.exit_code()).unwrap_or(2);
     if !error.use_stderr() {
         let _ = error.print();
@@ -51,15 +56,4 @@ fn clap_error(error: &clap::Error) -> ExitCode {
     let text = cli::scrub_clap_error(&error.render().to_string(), args, vars);
     errln!("{}", text.trim_end());
     ExitCode::from(code)
-}
-
-#[cfg(test)]
-mod tests {
-    /// The unwinder is linked statically on Linux (see `build.rs`): a panic still unwinds
-    /// and is caught (Tokio relies on it for a task that panics), rather than aborting.
-    #[test]
-    fn a_panic_unwinds_and_is_caught() {
-        let caught = std::panic::catch_unwind(|| panic!("unwinds"));
-        assert!(caught.is_err());
-    }
 }

@@ -1,10 +1,12 @@
 //! Writing to stdout and stderr without panicking.
 //!
 //! `println!` and `eprintln!` panic when the stream is gone (`dstor demo | head -1` closes
-//! stdout early): every line the commands print goes through here instead.
+//! stdout early): every line `dstor` prints, on either stream, goes through here instead,
+//! the final error report included.
 
 use std::fmt;
 use std::io::Write as _;
+use std::process::ExitCode;
 
 use crate::exit::CliError;
 
@@ -34,7 +36,7 @@ pub(crate) use {errln, outln};
 ///
 /// A [`CliError`] of the internal class when stdout cannot be written (a closed pipe, a
 /// full disk): the message says so, and the command stops.
-pub fn line(text: fmt::Arguments<'_>) -> Result<(), CliError> {
+pub(crate) fn line(text: fmt::Arguments<'_>) -> Result<(), CliError> {
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{text}")
         .and_then(|()| stdout.flush())
@@ -42,12 +44,18 @@ pub fn line(text: fmt::Arguments<'_>) -> Result<(), CliError> {
 }
 
 /// Writes `text` on stderr without a newline (for the spinner), ignoring a failure.
-pub fn error_text(text: fmt::Arguments<'_>) {
+pub(crate) fn error_text(text: fmt::Arguments<'_>) {
     let mut stderr = std::io::stderr().lock();
     let _ = stderr.write_fmt(text).and_then(|()| stderr.flush());
 }
 
 /// Writes `text` and a newline on stderr, ignoring a failure.
-pub fn error_line(text: fmt::Arguments<'_>) {
+pub(crate) fn error_line(text: fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
+/// Prints `error` on stderr as `dstor: error: ...`, in one line, and returns its exit code.
+pub(crate) fn report(error: &CliError) -> ExitCode {
+    error_line(format_args!("dstor: error: {error}"));
+    ExitCode::from(error.class().code())
 }

@@ -18,7 +18,7 @@ use super::fetch;
 /// # Errors
 ///
 /// Any step's failure (none is expected: everything stays on this machine).
-pub fn run() -> Result<(), CliError> {
+pub(crate) fn run() -> Result<(), CliError> {
     commands::runtime()?.block_on(demo())
 }
 

@@ -9,7 +9,7 @@ use dstor_auth::{CacheConfig, TokenLifetime};
 use dstor_http::{ConfigError, DstorClient};
 use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
 
-use crate::cli::{ConnectionArgs, EnvName};
+use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
 use crate::output;
 
@@ -22,12 +22,9 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 /// # Errors
 ///
 /// A config-class error for a malformed endpoint, or a plain-http one that is not loopback.
-pub fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
+pub(crate) fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
     let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
-        return Ok(match args.env {
-            EnvName::Testnet => Environment::Testnet,
-            EnvName::Production => Environment::Production,
-        });
+        return Ok(args.env.clone());
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;
@@ -46,7 +43,7 @@ pub fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
 /// # Errors
 ///
 /// A config-class error when the client cannot be built.
-pub fn client(
+pub(crate) fn client(
     environment: &Environment,
     key: ApiKey,
     lifetime: TokenLifetime,
@@ -80,7 +77,7 @@ fn config_error(error: &ConfigError) -> CliError {
 /// # Errors
 ///
 /// The fetch's failure, classified, with hints.
-pub async fn token(client: &DstorClient) -> Result<AccessToken, CliError> {
+pub(crate) async fn token(client: &DstorClient) -> Result<AccessToken, CliError> {
     with_spinner(client.token())
         .await
         .map_err(|e| CliError::from_auth(&e, client.environment()))
@@ -89,7 +86,7 @@ pub async fn token(client: &DstorClient) -> Result<AccessToken, CliError> {
 /// Awaits `future`; if stderr is a terminal and it takes over [`SPINNER_AFTER`], shows a
 /// one-line spinner on stderr until it finishes, then erases it. Off a terminal (a pipe, a
 /// file, CI logs), it shows nothing.
-pub async fn with_spinner<F: Future>(future: F) -> F::Output {
+pub(crate) async fn with_spinner<F: Future>(future: F) -> F::Output {
     if !std::io::stderr().is_terminal() {
         return future.await;
     }

@@ -1,9 +1,9 @@
 //! The subcommands.
 
-pub mod demo;
-pub mod fetch;
-pub mod serve_fake;
-pub mod token;
+pub(crate) mod demo;
+pub(crate) mod fetch;
+pub(crate) mod serve_fake;
+pub(crate) mod token;
 
 use crate::cache_file;
 use crate::cli::{CacheAction, Cli, Command};
@@ -16,7 +16,7 @@ use crate::output::outln;
 /// # Errors
 ///
 /// The command's [`CliError`], to be reported by `main`.
-pub fn run(cli: Cli) -> Result<(), CliError> {
+pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Token(args) => token::run(&args),
         Command::Inspect(args) => inspect::run(&args.token),
@@ -45,7 +45,7 @@ fn cache(action: &CacheAction) -> Result<(), CliError> {
 /// # Errors
 ///
 /// When none of `DSTOR_CACHE_DIR`, `XDG_CACHE_HOME` and `HOME` is set.
-pub fn cache_dir() -> Result<std::path::PathBuf, CliError> {
+pub(crate) fn cache_dir() -> Result<std::path::PathBuf, CliError> {
     cache_file::default_dir().ok_or_else(|| {
         CliError::cache("no cache directory: set DSTOR_CACHE_DIR (or HOME or XDG_CACHE_HOME)")
     })
@@ -63,7 +63,7 @@ pub fn cache_dir() -> Result<std::path::PathBuf, CliError> {
 /// # Errors
 ///
 /// An internal error when the runtime cannot start.
-pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()

@@ -14,7 +14,7 @@ use crate::{commands, key};
 /// # Errors
 ///
 /// A config-class error when the key file is unusable or the address cannot be bound.
-pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
     let key = args.key_file.as_deref().map(key::from_file).transpose()?;
     let addr = SocketAddr::new(args.host, args.port);
     commands::runtime()?.block_on(async {

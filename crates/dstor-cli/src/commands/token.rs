@@ -11,8 +11,8 @@ use dstor_types::{AccessToken, Environment, Expiration, ExpirationError};
 use crate::cache_file::CacheSlot;
 use crate::cli::TokenArgs;
 use crate::exit::CliError;
-use crate::inspect::{rfc3339, unix};
 use crate::output::{errln, outln};
+use crate::time::{rfc3339, unix};
 use crate::{commands, key};
 
 use super::fetch;
@@ -25,7 +25,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 /// # Errors
 ///
 /// A classified [`CliError`].
-pub fn run(args: &TokenArgs) -> Result<(), CliError> {
+pub(crate) fn run(args: &TokenArgs) -> Result<(), CliError> {
     let environment = fetch::environment(&args.connection)?;
     let (lifetime, asked) = lifetime(args, SystemTime::now())?;
     let key = key::load(&args.connection)?;
@@ -130,8 +130,7 @@ mod tests {
     use clap::Parser as _;
 
     fn lifetime_of(args: &[&str]) -> Result<(TokenLifetime, String), CliError> {
-        let mut cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
-        cli.resolve().unwrap();
+        let cli = Cli::try_parse_from([&["dstor", "token"], args].concat()).unwrap();
         let crate::cli::Command::Token(args) = cli.command else {
             unreachable!("parsed as token")
         };

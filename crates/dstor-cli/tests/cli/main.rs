@@ -1,10 +1,11 @@
 //! The `dstor` binary, run as a user runs it, against a fake dStor on 127.0.0.1.
 
+#![warn(unreachable_pub)]
+
 mod cache;
 mod demo;
 mod errors;
 mod inspect;
 mod serve_fake;
-mod startup;
 mod support;
 mod token;

@@ -7,7 +7,7 @@ use std::process::{Child, ChildStdout, Command, Stdio};
 use dstor_mock::FakeDstor;
 
 /// The example token from dStor's documentation.
-pub const DOCS_TOKEN: &str = concat!(
+pub(crate) const DOCS_TOKEN: &str = concat!(
     "eyJhbsomebiglongstring9.",
     "eyJkIjpmYWxzZSwibyI6ZmFsc2UsInMiOmZhbHNlLCJ0IjpudWxsLCJpYXQiOjE2MzI3ODg4MzcsImV4cCI6",
     "MTYzMjc5MjQzNywiYXVkIjoiZHN0b3IuY2xvdWQiLCJpc3MiOiJkc3Rvci5jbG91ZCIsInN1YiI6ImIyZTI3",
@@ -16,7 +16,7 @@ pub const DOCS_TOKEN: &str = concat!(
 
 /// The outcome of one run.
 #[derive(Debug)]
-pub struct Run {
+pub(crate) struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
@@ -24,7 +24,7 @@ pub struct Run {
 
 /// `dstor` with an environment holding nothing of the caller's but PATH, and `cache` as
 /// its cache directory.
-pub fn dstor(args: &[&str], cache: &Path) -> Command {
+pub(crate) fn dstor(args: &[&str], cache: &Path) -> Command {
     let mut command = bare(args);
     command.env("DSTOR_CACHE_DIR", cache);
     command
@@ -32,7 +32,7 @@ pub fn dstor(args: &[&str], cache: &Path) -> Command {
 
 /// `dstor` with an environment holding nothing of the caller's but PATH: no cache
 /// directory at all.
-pub fn bare(args: &[&str]) -> Command {
+pub(crate) fn bare(args: &[&str]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dstor"));
     command
         .env_clear()
@@ -42,7 +42,7 @@ pub fn bare(args: &[&str]) -> Command {
 }
 
 /// Runs `command` off the async runtime, feeding it `stdin`.
-pub async fn run(mut command: Command, stdin: Option<&str>) -> Run {
+pub(crate) async fn run(mut command: Command, stdin: Option<&str>) -> Run {
     let stdin = stdin.map(str::to_owned);
     tokio::task::spawn_blocking(move || {
         command
@@ -76,7 +76,7 @@ pub async fn run(mut command: Command, stdin: Option<&str>) -> Run {
 }
 
 /// `dstor args` against `server`, with its key in DSTOR_API_KEY.
-pub fn against_command(server: &FakeDstor, args: &[&str], cache: &Path) -> Command {
+pub(crate) fn against_command(server: &FakeDstor, args: &[&str], cache: &Path) -> Command {
     let mut command = dstor(args, cache);
     command
         .env("DSTOR_ENDPOINT", server.base_url())
@@ -85,12 +85,12 @@ pub fn against_command(server: &FakeDstor, args: &[&str], cache: &Path) -> Comma
 }
 
 /// Runs `dstor args` against `server` with its key in DSTOR_API_KEY.
-pub async fn against(server: &FakeDstor, args: &[&str], cache: &Path) -> Run {
+pub(crate) async fn against(server: &FakeDstor, args: &[&str], cache: &Path) -> Run {
     run(against_command(server, args, cache), None).await
 }
 
 /// Neither stream holds `secret`, and nothing panicked.
-pub fn assert_no_secret(run: &Run, secret: &str) {
+pub(crate) fn assert_no_secret(run: &Run, secret: &str) {
     assert!(
         !run.stdout.contains(secret) && !run.stderr.contains(secret),
         "{run:?}"
@@ -99,7 +99,7 @@ pub fn assert_no_secret(run: &Run, secret: &str) {
 }
 
 /// Nothing panicked: no panic message, no backtrace.
-pub fn assert_no_panic(run: &Run) {
+pub(crate) fn assert_no_panic(run: &Run) {
     assert!(
         !run.stderr.contains("panicked") && !run.stderr.contains("backtrace"),
         "{run:?}"
@@ -108,7 +108,7 @@ pub fn assert_no_panic(run: &Run) {
 }
 
 /// The current Unix time, in seconds.
-pub fn now() -> u64 {
+pub(crate) fn now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -116,7 +116,7 @@ pub fn now() -> u64 {
 }
 
 /// A child process killed and reaped when dropped, even when a test fails first.
-pub struct Reaped(pub Child);
+pub(crate) struct Reaped(pub Child);
 
 impl Drop for Reaped {
     fn drop(&mut self) {
@@ -127,7 +127,7 @@ impl Drop for Reaped {
 
 /// `dstor serve-fake args` (cache directory `dir`), killed when dropped, and the lines of
 /// its standard output (its standard error is discarded).
-pub fn serve_fake(args: &[&str], dir: &Path) -> (Reaped, Lines<BufReader<ChildStdout>>) {
+pub(crate) fn serve_fake(args: &[&str], dir: &Path) -> (Reaped, Lines<BufReader<ChildStdout>>) {
     let mut child = Reaped(
         dstor(&[&["serve-fake"], args].concat(), dir)
             .stdout(Stdio::piped())
