@@ -27,6 +27,7 @@
 #![deny(missing_docs)]
 
 mod api_key;
+mod cid;
 mod environment;
 mod expiration;
 mod jwt;
@@ -35,6 +36,7 @@ mod response;
 mod token;
 
 pub use api_key::{API_KEY_LEN, ApiKey, ApiKeyError, CharProblem};
+pub use cid::{CHUNK_SIZE, Cid, CidBuilder, CidError, GATEWAY_PATH, MAX_CID_LEN, MAX_LINKS};
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
