@@ -7,18 +7,34 @@ use rust_unixfs::file::adder::{Chunker, FileAdder};
 
 use super::*;
 
-const SEED: u64 = 0x9e37_79b9_7f4a_7c15;
-
-/// A deterministic byte stream (xorshift), so that no two chunks are alike.
-struct Bytes(u64);
+/// A deterministic byte stream: a table of pseudo-random bytes repeated. Its length is a
+/// prime, so each 256 KiB chunk starts at another place in it and no two chunks are alike.
+struct Bytes {
+    table: Vec<u8>,
+    position: usize,
+}
 
 impl Bytes {
-    fn fill(&mut self, out: &mut [u8]) {
-        for word in out.chunks_mut(8) {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            word.copy_from_slice(&self.0.to_le_bytes()[..word.len()]);
+    fn new() -> Self {
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let table = (0..65_521)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                (state >> 24) as u8
+            })
+            .collect();
+        Self { table, position: 0 }
+    }
+
+    fn fill(&mut self, mut out: &mut [u8]) {
+        while !out.is_empty() {
+            let from = &self.table[self.position % self.table.len()..];
+            let n = from.len().min(out.len());
+            out[..n].copy_from_slice(&from[..n]);
+            out = &mut out[n..];
+            self.position += n;
         }
     }
 }
@@ -34,7 +50,7 @@ fn both(len: usize, chunk: usize) -> (Cid, Vec<(String, usize)>) {
         .with_chunker(Chunker::Size(chunk))
         .build();
     let mut nodes = Vec::new();
-    let mut source = Bytes(SEED);
+    let mut source = Bytes::new();
     let mut piece = vec![0; 100_000];
     let mut left = len;
     while left > 0 {
@@ -110,7 +126,7 @@ fn exactly_174_chunks_fill_one_root_and_one_byte_more_starts_the_second_level() 
     assert_eq!(nodes.iter().filter(|(_, l)| *l < CHUNK_SIZE).count(), 4);
     assert_eq!(nodes.len(), MAX_LINKS + 4);
     let mut ours_174 = CidBuilder::new();
-    let mut source = Bytes(SEED);
+    let mut source = Bytes::new();
     let mut piece = vec![0; 100_000];
     let mut left = len;
     while left > 0 {
