@@ -189,6 +189,19 @@ mod tests {
     }
 
     proptest! {
+        /// Relative paths of ordinary segments (UTF-8, quotes and spaces included) are
+        /// accepted as they are.
+        #[test]
+        fn ordinary_paths_are_accepted(
+            segments in proptest::collection::vec(
+                "[^\\s\\x00-\\x1f\\x7f-\\u{9f}/\\\\.:][^\\x00-\\x1f\\x7f-\\u{9f}/\\\\:]{0,12}",
+                1..4,
+            ),
+        ) {
+            let name = segments.join("/");
+            prop_assert_eq!(FileName::new(name.clone()).map(|n| n.as_str().to_owned()), Ok(name));
+        }
+
         /// Any text is accepted or refused without a panic; what is accepted has no control
         /// character, no `..` segment and no leading separator, and errors never echo it.
         #[test]

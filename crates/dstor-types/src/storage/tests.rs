@@ -361,6 +361,23 @@ proptest! {
         prop_assert!(!text.contains(TOKEN), "{}", text);
     }
 
+    /// Every well-formed `DONE` answer is read back file for file, whatever the names.
+    #[test]
+    fn done_answers_are_read_file_for_file(
+        files in proptest::collection::vec((any::<[u8; 32]>(), any::<String>()), 0..5),
+    ) {
+        let files: Vec<StoredFile> = files
+            .into_iter()
+            .map(|(digest, name)| StoredFile::new(Cid::from_v0_digest(digest), name))
+            .collect();
+        let data: Vec<_> = files
+            .iter()
+            .map(|f| serde_json::json!({"Hash": f.hash.to_string(), "Name": f.name}))
+            .collect();
+        let body = serde_json::json!({"status": "DONE", "data": data}).to_string();
+        prop_assert_eq!(parse_status(body.as_bytes()), Ok(UploadStatus::Done(files)));
+    }
+
     /// Any text is a token or refused; an accepted one never shows in `Debug`.
     #[test]
     fn upload_tokens_are_checked(token in any::<String>()) {
