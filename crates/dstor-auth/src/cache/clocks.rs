@@ -14,15 +14,14 @@ pub(crate) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 /// wall clock (which a test may move, as a machine's moves while it sleeps).
 #[derive(Clone)]
 pub(crate) struct Clocks {
-    pub(super) wall: WallClock,
+    /// `None`: the system's.
+    pub(super) wall: Option<WallClock>,
 }
 
 impl Clocks {
     /// The system's wall clock.
     pub(super) fn system() -> Self {
-        Self {
-            wall: Arc::new(SystemTime::now),
-        }
+        Self { wall: None }
     }
 
     /// Both clocks, now.
@@ -30,7 +29,10 @@ impl Clocks {
     pub(super) fn now(&self) -> Now {
         Now {
             mono: Instant::now(),
-            wall: (self.wall)(),
+            wall: match &self.wall {
+                None => SystemTime::now(),
+                Some(wall) => wall(),
+            },
         }
     }
 }

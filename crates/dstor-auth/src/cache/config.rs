@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
-use super::schedule::Schedule;
+use super::schedule::{Now, Schedule};
 use crate::time::{far_off, scale};
 
 /// When a [`crate::CachedTokenProvider`] refreshes, and how it backs off.
@@ -161,13 +161,12 @@ impl CacheConfig {
             .checked_sub(must_window)
             .unwrap_or(sent_at)
             .max(sent_at);
-        Schedule {
-            sent_at,
-            sent_wall,
-            refresh_at: far_off(sent_at, ahead).min(must_refresh_at),
-            must_refresh_at,
-            expires_at,
-        }
+        let refresh_at = far_off(sent_at, ahead).min(must_refresh_at);
+        let sent = Now {
+            mono: sent_at,
+            wall: sent_wall,
+        };
+        Schedule::new(sent, refresh_at, must_refresh_at, expires_at)
     }
 }
 

@@ -179,7 +179,7 @@ async fn a_machine_asleep_during_the_request_hands_no_waiter_an_expired_token() 
     let cache = Arc::new(CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new().with_delay(Duration::from_secs(1))),
         CacheConfig::default(),
-        Clocks { wall },
+        Clocks { wall: Some(wall) },
     ));
     let waiter = {
         let cache = Arc::clone(&cache);

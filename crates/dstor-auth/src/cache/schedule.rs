@@ -5,7 +5,6 @@ use std::time::{Duration, SystemTime};
 use tokio::time::Instant;
 
 use super::status::TokenWindow;
-use crate::time::far_off;
 
 /// One reading of both clocks: the monotonic one, and the wall clock that keeps counting
 /// while the machine sleeps.
@@ -15,51 +14,69 @@ pub(crate) struct Now {
     pub(crate) wall: SystemTime,
 }
 
-/// When a cached token moves from one window to the next, on the monotonic clock from
-/// the moment its request was sent.
+/// When a cached token moves from one window to the next: on the monotonic clock, from the
+/// moment its request was sent, and on the wall clock, which keeps counting while the
+/// machine sleeps. A token's age is the greater of the two clocks' counts, so it enters a
+/// window when either clock reaches that window's start. (A wall clock set back counts for
+/// nothing; one set forward only brings the refresh sooner.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Schedule {
-    pub(crate) sent_at: Instant,
-    pub(crate) sent_wall: SystemTime,
     pub(crate) refresh_at: Instant,
     pub(crate) must_refresh_at: Instant,
     pub(crate) expires_at: Instant,
+    /// The same moments by the wall clock; `None` where it never gets there.
+    refresh_wall: Option<SystemTime>,
+    must_refresh_wall: Option<SystemTime>,
+    expires_wall: Option<SystemTime>,
 }
 
 impl Schedule {
+    /// The windows of a token whose request was sent at `sent`.
+    pub(crate) fn new(
+        sent: Now,
+        refresh_at: Instant,
+        must_refresh_at: Instant,
+        expires_at: Instant,
+    ) -> Self {
+        let wall = |at: Instant| {
+            sent.wall
+                .checked_add(at.saturating_duration_since(sent.mono))
+        };
+        Self {
+            refresh_at,
+            must_refresh_at,
+            expires_at,
+            refresh_wall: wall(refresh_at),
+            must_refresh_wall: wall(must_refresh_at),
+            expires_wall: wall(expires_at),
+        }
+    }
+
     /// The window the token is in at `now`. Never [`TokenWindow::Empty`].
     #[inline]
     pub(crate) fn window(&self, now: Now) -> TokenWindow {
-        let at = self.at(now);
-        if at >= self.expires_at {
-            TokenWindow::Expired
-        } else if at >= self.must_refresh_at {
-            TokenWindow::MustRefresh
-        } else if at >= self.refresh_at {
-            TokenWindow::RefreshAhead
-        } else {
+        let reached = |mono: Instant, wall: Option<SystemTime>| {
+            now.mono >= mono || wall.is_some_and(|wall| now.wall >= wall)
+        };
+        if !reached(self.refresh_at, self.refresh_wall) {
             TokenWindow::Fresh
+        } else if !reached(self.must_refresh_at, self.must_refresh_wall) {
+            TokenWindow::RefreshAhead
+        } else if !reached(self.expires_at, self.expires_wall) {
+            TokenWindow::MustRefresh
+        } else {
+            TokenWindow::Expired
         }
     }
 
-    /// How long the token has left at `now`; `None` once it has expired.
+    /// How long the token has left at `now`, by the clock that has counted more; `None`
+    /// once it has expired.
     pub(crate) fn expires_in(&self, now: Now) -> Option<Duration> {
-        self.expires_at
-            .checked_duration_since(self.at(now))
-            .filter(|left| !left.is_zero())
-    }
-
-    /// `now.mono` moved on by any time the machine slept since the request was sent. The
-    /// monotonic clock stands still while a machine sleeps and the wall clock does not, so
-    /// the token's age is the greater of the two clocks' counts. (A wall clock set back
-    /// counts for nothing; one set forward only brings the refresh sooner.)
-    #[inline]
-    fn at(&self, now: Now) -> Instant {
-        let mono = now.mono.saturating_duration_since(self.sent_at);
-        match now.wall.duration_since(self.sent_wall) {
-            Ok(wall) if wall > mono => far_off(self.sent_at, wall),
-            _ => now.mono,
-        }
+        let mono = self.expires_at.saturating_duration_since(now.mono);
+        let wall = self.expires_wall.map_or(Duration::MAX, |expires| {
+            expires.duration_since(now.wall).unwrap_or(Duration::ZERO)
+        });
+        Some(mono.min(wall)).filter(|left| !left.is_zero())
     }
 }
 
@@ -76,20 +93,23 @@ mod tests {
         let (t0, w0) = (Instant::now(), SystemTime::now());
         let s = config.schedule(t0, w0, HOUR);
         let ten = Duration::from_secs(10);
-        let at = |mono, wall| s.at(Now { mono, wall });
+        let left = |mono, wall| s.expires_in(Now { mono, wall });
         // Awake: both clocks agree.
-        assert_eq!(at(t0 + ten, w0 + ten), t0 + ten);
+        assert_eq!(left(t0 + ten, w0 + ten), Some(HOUR - ten));
         // Slept two hours: the wall clock moved, the monotonic one did not.
-        assert_eq!(at(t0 + ten, w0 + 2 * HOUR), t0 + 2 * HOUR);
-        assert_eq!(
-            s.window(Now {
-                mono: t0 + ten,
-                wall: w0 + 2 * HOUR
-            }),
-            TokenWindow::Expired
-        );
+        assert_eq!(left(t0 + ten, w0 + 2 * HOUR), None);
+        let asleep = Now {
+            mono: t0 + ten,
+            wall: w0 + 2 * HOUR,
+        };
+        assert_eq!(s.window(asleep), TokenWindow::Expired);
         // The wall clock set back an hour: the monotonic count stands.
-        assert_eq!(at(t0 + ten, w0 - HOUR), t0 + ten);
+        assert_eq!(left(t0 + ten, w0 - HOUR), Some(HOUR - ten));
+        let set_back = Now {
+            mono: t0 + ten,
+            wall: w0 - HOUR,
+        };
+        assert_eq!(s.window(set_back), TokenWindow::Fresh);
     }
 
     #[test]

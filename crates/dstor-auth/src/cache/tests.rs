@@ -439,7 +439,7 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
     let cache = CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new()),
         CacheConfig::default(),
-        Clocks { wall },
+        Clocks { wall: Some(wall) },
     );
     let before = cache.token().await.unwrap();
     // Two hours asleep: the monotonic clock has not moved.
