@@ -252,21 +252,13 @@ impl DstorClientBuilder {
     /// # Errors
     ///
     /// [`ConfigError::MissingApiKey`], [`ConfigError::Endpoint`] for an endpoint that is not
-    /// a base URL, [`ConfigError::InsecureEndpoint`] for plain `http` to a host that is not
-    /// loopback, [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
+    /// a base URL or is plain `http` to a host that is not loopback, [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
     /// [`ConfigError::InvalidTokenLifetime`], [`ConfigError::Client`].
     pub fn build(self) -> Result<DstorClient, ConfigError> {
         let environment = match &self.endpoint {
             Some(url) => Environment::Custom(BaseUrl::parse(url)?),
             None => self.environment,
         };
-        // Before the key is even looked at (`ApiKeyProvider::new` asks the same).
-        let base = environment.base_url();
-        if !base.may_carry_api_key() {
-            return Err(ConfigError::InsecureEndpoint {
-                host: base.host().to_owned(),
-            });
-        }
         let api_key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
         let proxy = self.proxy.as_ref().map(|p| {
             use dstor_types::secrecy::ExposeSecret as _;
@@ -278,13 +270,14 @@ impl DstorClientBuilder {
             self.max_body_bytes,
             proxy,
         )?;
-        // The provider checks the lifetime and the user agent now, not at every request.
+        // The provider checks the endpoint, the lifetime and the user agent now, not at
+        // every request.
         let mut exchange = ApiKeyProvider::new(transport, &environment, api_key)
-            .and_then(|exchange| exchange.try_with_lifetime(self.token_lifetime))
+            .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
             .map_err(ConfigError::from_auth)?;
         if let Some(suffix) = self.user_agent_suffix {
             exchange = exchange
-                .try_with_user_agent_suffix(suffix)
+                .with_user_agent_suffix(&suffix)
                 .map_err(ConfigError::from_auth)?;
         }
         let tokens = CachedTokenProvider::with_config(

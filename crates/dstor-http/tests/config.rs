@@ -10,6 +10,7 @@ use dstor_http::{
     ReqwestTransport, TokenLifetime,
 };
 use dstor_mock::{FakeDstor, Fault};
+use dstor_types::EndpointError;
 
 use common::{assert_no_secret, chain};
 
@@ -112,7 +113,7 @@ fn an_insecure_endpoint_variable_is_refused_at_build() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, ConfigError::InsecureEndpoint { .. }),
+        matches!(err, ConfigError::Endpoint(EndpointError::Insecure { .. })),
         "{err:?}"
     );
 }

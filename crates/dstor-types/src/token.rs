@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::api_key::CharProblem;
+use crate::api_key::{CharProblem, first_bad_char};
 use crate::jwt::{self, Claims};
 
 /// A temporary access token, as returned by `GET /v1/dev/temp-token`.
@@ -97,7 +97,11 @@ impl AccessToken {
             Ok(inner) => inner,
             Err(shared) => shared.copy(),
         };
-        inner.server_offset = Some(if offset.abs() <= 1 { 0 } else { offset });
+        inner.server_offset = Some(if offset.unsigned_abs() <= 1 {
+            0
+        } else {
+            offset
+        });
         Self {
             inner: Arc::new(inner),
         }
@@ -267,20 +271,8 @@ fn validate(token: &str) -> Result<(), TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong { len: token.len() });
     }
-    for (index, c) in token.chars().enumerate() {
-        let problem = if c.is_whitespace() {
-            CharProblem::Whitespace
-        } else if c.is_control() {
-            CharProblem::Control
-        } else if !c.is_ascii() {
-            CharProblem::NonAscii
-        } else {
-            continue;
-        };
-        return Err(TokenError::InvalidCharacter {
-            position: index + 1,
-            problem,
-        });
+    if let Some((position, problem)) = first_bad_char(token) {
+        return Err(TokenError::InvalidCharacter { position, problem });
     }
     Ok(())
 }
