@@ -76,8 +76,9 @@ impl ApiKey {
     }
 }
 
-/// A secret lent to a `Bytes` buffer; zeroized on drop by [`SecretString`].
-struct WipedOnDrop(SecretString);
+/// A secret lent to a `Bytes` buffer (and so to a `HeaderValue`); zeroized on drop by
+/// [`SecretString`] when the last copy of the buffer goes.
+pub(crate) struct WipedOnDrop(pub(crate) SecretString);
 
 impl AsRef<[u8]> for WipedOnDrop {
     fn as_ref(&self) -> &[u8] {
