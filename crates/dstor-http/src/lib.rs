@@ -77,3 +77,9 @@ pub use dstor_auth::{
     AuthError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
 };
 pub use dstor_types::{AccessToken, ApiKey, Environment};
+
+/// What the signatures of this crate use, so that a user needs no other `dstor-*` crate.
+pub use dstor_auth::{
+    AuthorizedTransport, Body, HttpTransport, TransportError, TransportErrorKind, async_trait, http,
+};
+pub use dstor_types::{BaseUrl, EndpointError, ExpirationError};

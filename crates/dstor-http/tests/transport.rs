@@ -2,6 +2,10 @@
 
 mod common;
 
+/// Streamed bodies: the conformance kit, idle timeouts, body errors.
+#[path = "transport/streaming.rs"]
+mod streaming;
+
 use std::time::{Duration, Instant};
 
 use dstor_auth::{HttpTransport, TransportErrorKind};
