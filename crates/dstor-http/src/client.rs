@@ -4,8 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use dstor_auth::{ApiKeyProvider, AuthError, CachedTokenProvider, RetryingProvider, TokenProvider};
+use dstor_auth::{
+    ApiKeyProvider, AuthError, AuthorizedTransport, Body, CachedTokenProvider, HttpTransport as _,
+    RetryingProvider, TokenProvider, TransportError, TransportErrorKind,
+};
 use dstor_types::{AccessToken, Environment};
+use http::{Request, Response};
 
 use crate::{ConfigError, DstorClientBuilder, ReqwestTransport};
 
@@ -78,6 +82,47 @@ impl DstorClient {
     /// The deployment tokens come from (a custom one for an endpoint).
     pub fn environment(&self) -> &Environment {
         &self.inner.environment
+    }
+
+    /// Sends any request to the dStor API, authorized with this client's access token, as
+    /// [`AuthorizedTransport`] describes: `Authorization: Bearer …` (sensitive), one retry
+    /// with a fresh token after a 401, nothing sent to another origin than the
+    /// environment's, no redirect followed. The response body is read whole, within the
+    /// client's body limit; use [`DstorClient::send_streaming`] for large bodies.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError`]; [`TransportErrorKind::NoToken`] when no token could be had.
+    pub async fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        self.authorized()?.send(request).await
+    }
+
+    /// As [`DstorClient::send`], with streamed bodies: the request body is sent as it is
+    /// produced (and again after a 401 only if it is replayable), and the response comes back
+    /// once its head has arrived.
+    ///
+    /// # Errors
+    ///
+    /// As [`DstorClient::send`].
+    pub async fn send_streaming(
+        &self,
+        request: Request<Body>,
+    ) -> Result<Response<Body>, TransportError> {
+        self.authorized()?.send_streaming(request).await
+    }
+
+    /// The authorized transport over this client's transport and tokens (cheap clones).
+    fn authorized(
+        &self,
+    ) -> Result<AuthorizedTransport<ReqwestTransport, DstorClient>, TransportError> {
+        let transport = self.inner.tokens.inner().inner().transport().clone();
+        let base = self.inner.environment.base_url();
+        // The builder refused an insecure endpoint already; no panic if that ever changes.
+        AuthorizedTransport::new(transport, self.clone(), base)
+            .map_err(|e| TransportError::with_source(TransportErrorKind::Other, e))
     }
 }
 

@@ -6,6 +6,10 @@ mod common;
 #[path = "transport/streaming.rs"]
 mod streaming;
 
+/// `DstorClient::send`: requests authorized with the token.
+#[path = "transport/authorized.rs"]
+mod authorized;
+
 use std::time::{Duration, Instant};
 
 use dstor_auth::{HttpTransport, TransportErrorKind};
