@@ -59,8 +59,11 @@ enum Kind {
     },
     Stream(StreamState),
     Replayable {
-        current: Box<Body>,
+        /// The body being read, made at the first read of a copy.
+        current: Option<Box<Body>>,
         make: Arc<dyn Fn() -> Body + Send + Sync>,
+        /// The size hint of the first body made: every one yields the same bytes.
+        hint: SizeHint,
     },
 }
 
@@ -80,14 +83,17 @@ impl Body {
         Self::from(Bytes::new())
     }
 
-    /// A body that can be produced again: `make` is called now, and once more for each
-    /// [`try_clone`](Body::try_clone). Each call must yield the same bytes (reopen the file,
-    /// rewind the source). The length is that of the body `make` returns.
+    /// A body that can be produced again: `make` is called now, and once more when a copy
+    /// from [`try_clone`](Body::try_clone) is first read (a copy never read costs nothing).
+    /// Each call must yield the same bytes (reopen the file, rewind the source). The length
+    /// is that of the first body `make` returns.
     pub fn replayable(make: impl Fn() -> Body + Send + Sync + 'static) -> Self {
         let make: Arc<dyn Fn() -> Body + Send + Sync> = Arc::new(make);
+        let first = make();
         Self {
             kind: Kind::Replayable {
-                current: Box::new(make()),
+                hint: http_body::Body::size_hint(&first),
+                current: Some(Box::new(first)),
                 make,
             },
         }
@@ -162,10 +168,11 @@ impl Body {
     pub fn try_clone(&self) -> Option<Body> {
         match &self.kind {
             Kind::Bytes { data, .. } => Some(Self::from(data.clone())),
-            Kind::Replayable { make, .. } => Some(Self {
+            Kind::Replayable { make, hint, .. } => Some(Self {
                 kind: Kind::Replayable {
-                    current: Box::new(make()),
+                    current: None,
                     make: Arc::clone(make),
+                    hint: hint.clone(),
                 },
             }),
             Kind::Stream(_) => None,
@@ -181,7 +188,7 @@ impl Body {
     pub fn as_bytes(&self) -> Option<&Bytes> {
         match &self.kind {
             Kind::Bytes { data, sent: false } => Some(data),
-            Kind::Replayable { current, .. } => current.as_bytes(),
+            Kind::Replayable { current, .. } => current.as_deref()?.as_bytes(),
             _ => None,
         }
     }
@@ -275,7 +282,10 @@ impl http_body::Body for Body {
                     Poll::Ready(Some(Ok(Frame::data(data.clone()))))
                 }
             }
-            Kind::Replayable { current, .. } => Pin::new(current.as_mut()).poll_frame(cx),
+            Kind::Replayable { current, make, .. } => {
+                let body = current.get_or_insert_with(|| Box::new(make()));
+                Pin::new(body.as_mut()).poll_frame(cx)
+            }
             Kind::Stream(state) => state.poll_frame(cx),
         }
     }
@@ -283,7 +293,10 @@ impl http_body::Body for Body {
     fn is_end_stream(&self) -> bool {
         match &self.kind {
             Kind::Bytes { data, sent } => *sent || data.is_empty(),
-            Kind::Replayable { current, .. } => current.is_end_stream(),
+            Kind::Replayable { current, hint, .. } => match current {
+                Some(body) => body.is_end_stream(),
+                None => hint.exact() == Some(0),
+            },
             Kind::Stream(state) => state.ended,
         }
     }
@@ -293,7 +306,10 @@ impl http_body::Body for Body {
             Kind::Bytes { data, sent } => {
                 SizeHint::with_exact(if *sent { 0 } else { data.len() as u64 })
             }
-            Kind::Replayable { current, .. } => current.size_hint(),
+            Kind::Replayable { current, hint, .. } => match current {
+                Some(body) => body.size_hint(),
+                None => hint.clone(),
+            },
             Kind::Stream(state) => state.size_hint(),
         }
     }
