@@ -11,9 +11,9 @@ use bytes::{Bytes, BytesMut};
 use futures_util::{Stream, StreamExt};
 use http_body::{Frame, SizeHint};
 use http_body_util::{BodyExt, StreamBody};
-use sync_wrapper::SyncWrapper;
 
 use crate::{TransportError, TransportErrorKind};
+use stream::StreamState;
 
 type BoxError = Box<dyn StdError + Send + Sync>;
 type BoxBody = Pin<Box<dyn http_body::Body<Data = Bytes, Error = BoxError> + Send>>;
@@ -65,16 +65,6 @@ enum Kind {
         /// The size hint of the first body made: every one yields the same bytes.
         hint: SizeHint,
     },
-}
-
-struct StreamState {
-    inner: SyncWrapper<BoxBody>,
-    /// The declared length, checked against what the stream yields.
-    length: Option<u64>,
-    /// The size hint of the inner body when no length was declared.
-    hint: SizeHint,
-    read: u64,
-    ended: bool,
 }
 
 impl Body {
@@ -153,13 +143,7 @@ impl Body {
             None => inner.size_hint(),
         };
         Self {
-            kind: Kind::Stream(StreamState {
-                inner: SyncWrapper::new(inner),
-                length,
-                hint,
-                read: 0,
-                ended: false,
-            }),
+            kind: Kind::Stream(StreamState::new(inner, length, hint)),
         }
     }
 
@@ -172,7 +156,7 @@ impl Body {
                 kind: Kind::Replayable {
                     current: None,
                     make: Arc::clone(make),
-                    hint: hint.clone(),
+                    hint: *hint,
                 },
             }),
             Kind::Stream(_) => None,
@@ -308,82 +292,11 @@ impl http_body::Body for Body {
             }
             Kind::Replayable { current, hint, .. } => match current {
                 Some(body) => body.size_hint(),
-                None => hint.clone(),
+                None => *hint,
             },
             Kind::Stream(state) => state.size_hint(),
         }
     }
-}
-
-impl StreamState {
-    fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, TransportError>>> {
-        if self.ended {
-            return Poll::Ready(None);
-        }
-        let polled = self.inner.get_mut().as_mut().poll_frame(cx);
-        let Poll::Ready(frame) = polled else {
-            return Poll::Pending;
-        };
-        let result = match frame {
-            None => match self.length {
-                Some(n) if self.read != n => Err(length_mismatch(n, self.read)),
-                _ => {
-                    self.ended = true;
-                    return Poll::Ready(None);
-                }
-            },
-            Some(Err(e)) => Err(body_error(e)),
-            Some(Ok(frame)) => {
-                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
-                self.read = self.read.saturating_add(len);
-                match self.length {
-                    Some(n) if self.read > n => Err(length_mismatch(n, self.read)),
-                    _ => Ok(frame),
-                }
-            }
-        };
-        if result.is_err() {
-            self.ended = true;
-        }
-        Poll::Ready(Some(result))
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        if self.ended {
-            return SizeHint::with_exact(0);
-        }
-        match self.length {
-            Some(n) => SizeHint::with_exact(n.saturating_sub(self.read)),
-            None => {
-                let mut hint = SizeHint::new();
-                hint.set_lower(self.hint.lower().saturating_sub(self.read));
-                if let Some(upper) = self.hint.upper() {
-                    hint.set_upper(upper.saturating_sub(self.read));
-                }
-                hint
-            }
-        }
-    }
-}
-
-/// A stream's error as a [`TransportError`]: one already is stays as it is.
-fn body_error(error: BoxError) -> TransportError {
-    match error.downcast::<TransportError>() {
-        Ok(e) => *e,
-        Err(other) => TransportError::with_source(TransportErrorKind::Body, other),
-    }
-}
-
-fn length_mismatch(declared: u64, read: u64) -> TransportError {
-    let message = if read > declared {
-        format!("the stream yielded more than the {declared} bytes it declared")
-    } else {
-        format!("the stream ended after {read} of the {declared} bytes it declared")
-    };
-    TransportError::with_source(TransportErrorKind::Body, message)
 }
 
 impl fmt::Debug for Body {
@@ -399,6 +312,8 @@ impl fmt::Debug for Body {
             .finish()
     }
 }
+
+mod stream;
 
 #[cfg(test)]
 mod tests;
