@@ -34,6 +34,7 @@
 //! The `test-util` feature adds the `fake` module: scripted providers and transports for tests.
 #![deny(missing_docs)]
 
+mod body;
 mod cache;
 mod error;
 mod exchange;
@@ -45,11 +46,17 @@ mod transport;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 
+pub use body::Body;
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
 pub use exchange::{ApiKeyProvider, TokenLifetime};
 pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider};
 pub use retry::{RetryPolicy, RetryingProvider};
-pub use transport::{FnTransport, HttpTransport, transport_fn};
+#[cfg(feature = "mockall")]
+pub use transport::MockHttpTransport;
+pub use transport::{FnTransport, HttpTransport, MAX_BUFFERED_REQUEST_BYTES, transport_fn};
+
+pub use async_trait::async_trait;
+pub use http;
 
 pub use dstor_types::AccessToken;
