@@ -1,6 +1,6 @@
 //! Response bodies: small ones in memory, large and endless ones streamed.
 
-use std::convert::Infallible;
+use std::io;
 use std::pin::Pin;
 use std::sync::LazyLock;
 use std::task::{Context, Poll, ready};
@@ -9,6 +9,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::Sleep;
+
+use crate::storage::FileBody;
 
 /// The size of each streamed chunk.
 pub(crate) const CHUNK: usize = 16 * 1024;
@@ -51,6 +53,8 @@ pub(crate) enum MockBody {
         /// The declared length, if any.
         declared: Option<u64>,
     },
+    /// A spool file, streamed.
+    File(FileBody),
     /// A streamed body that never ends.
     Endless {
         /// Whether the first chunk was sent.
@@ -100,12 +104,12 @@ fn chunk(first: bool, max: u64) -> Bytes {
 
 impl Body for MockBody {
     type Data = Bytes;
-    type Error = Infallible;
+    type Error = io::Error;
 
     fn poll_frame(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         match self.get_mut() {
             Self::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Self::Sized { sent, len } => {
@@ -125,6 +129,7 @@ impl Body for MockBody {
                 *sent += data.len() as u64;
                 Poll::Ready(Some(Ok(Frame::data(data))))
             }
+            Self::File(file) => file.poll_frame(cx),
             Self::Endless { started, pause } => {
                 if let Some(sleep) = pause.as_mut() {
                     ready!(sleep.as_mut().poll(cx));
@@ -141,6 +146,7 @@ impl Body for MockBody {
         match self {
             Self::Full(bytes) => bytes.is_none(),
             Self::Sized { sent, len } => sent >= len,
+            Self::File(file) => file.remaining() == 0,
             Self::Stalled { .. } | Self::Endless { .. } => false,
         }
     }
@@ -149,6 +155,7 @@ impl Body for MockBody {
         match self {
             Self::Full(bytes) => SizeHint::with_exact(bytes.as_ref().map_or(0, |b| b.len() as u64)),
             Self::Sized { sent, len } => SizeHint::with_exact(len.saturating_sub(*sent)),
+            Self::File(file) => SizeHint::with_exact(file.remaining()),
             Self::Stalled {
                 sent,
                 declared: Some(declared),

@@ -11,20 +11,27 @@ use tokio::sync::oneshot;
 use crate::FakeDstor;
 use crate::server::{accept_loop, bind};
 use crate::state::Shared;
+use crate::storage::Storage;
 
 /// The length of a generated API key, as dStor issues them.
 const GENERATED_KEY_LEN: usize = 64;
 
+/// The default largest chunk body: 4 GiB.
+const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
+
 /// Configures and starts a [`FakeDstor`].
 ///
 /// By default the server binds `127.0.0.1:0` (a free port), accepts one
-/// generated key, answers without delay and signs with a random secret.
+/// generated key, answers without delay, signs with a random secret and
+/// accepts chunks of up to 4 GiB. The storage node listens on another free
+/// port of the same address.
 #[derive(Clone)]
 pub struct FakeDstorBuilder {
     keys: Vec<String>,
     bind: SocketAddr,
     delay: Duration,
     token_lifetime: Option<Duration>,
+    max_upload_bytes: u64,
 }
 
 impl Default for FakeDstorBuilder {
@@ -34,6 +41,7 @@ impl Default for FakeDstorBuilder {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             delay: Duration::ZERO,
             token_lifetime: None,
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_BYTES,
         }
     }
 }
@@ -73,11 +81,20 @@ impl FakeDstorBuilder {
         self
     }
 
-    /// Binds the listener and starts serving on the current Tokio runtime.
+    /// Refuses a chunk (`POST /v1/upload/`) whose body is larger than this
+    /// with `413`: at once when its `Content-Length` says so, else when the
+    /// limit is crossed.
+    pub fn max_upload_bytes(mut self, bytes: u64) -> Self {
+        self.max_upload_bytes = bytes;
+        self
+    }
+
+    /// Binds the listeners and starts serving on the current Tokio runtime.
     ///
     /// # Errors
     ///
-    /// Fails if the address cannot be bound.
+    /// Fails if an address cannot be bound or the spool directory cannot be
+    /// created in the system's temporary directory.
     pub async fn start(self) -> io::Result<FakeDstor> {
         let mut keys = self.keys;
         if keys.is_empty() {
@@ -91,11 +108,21 @@ impl FakeDstorBuilder {
         fastrand::fill(&mut secret);
         let listener = bind(self.bind)?;
         let addr = listener.local_addr()?;
+        let node = bind(SocketAddr::new(addr.ip(), 0))?;
+        let node_addr = node.local_addr()?;
+        let spool = tempfile::Builder::new().prefix("dstor-mock-").tempdir()?;
+        let storage = Storage::new(spool.path().to_owned(), self.max_upload_bytes, node_addr);
         let api_key = keys[0].clone();
-        let shared = Arc::new(Shared::new(keys, secret, self.token_lifetime, self.delay));
+        let shared = Arc::new(Shared::new(
+            keys,
+            secret,
+            self.token_lifetime,
+            self.delay,
+            storage,
+        ));
         let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, Arc::clone(&shared), stopped));
-        Ok(FakeDstor::new(addr, api_key, shared, stop, task))
+        let task = tokio::spawn(accept_loop(listener, node, Arc::clone(&shared), stopped));
+        Ok(FakeDstor::new(addr, api_key, shared, spool, stop, task))
     }
 }
 
@@ -106,6 +133,7 @@ impl fmt::Debug for FakeDstorBuilder {
             .field("bind", &self.bind)
             .field("delay", &self.delay)
             .field("token_lifetime", &self.token_lifetime)
+            .field("max_upload_bytes", &self.max_upload_bytes)
             .finish()
     }
 }

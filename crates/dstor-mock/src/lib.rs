@@ -49,6 +49,7 @@ mod record;
 mod server;
 mod service;
 mod state;
+mod storage;
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -61,6 +62,7 @@ use tokio::task::JoinHandle;
 pub use builder::FakeDstorBuilder;
 pub use fault::Fault;
 pub use record::RecordedRequest;
+pub use storage::{StorageEndpoint, StorageFault, StoredFile};
 
 use state::Shared;
 
@@ -72,6 +74,8 @@ pub struct FakeDstor {
     addr: SocketAddr,
     api_key: String,
     shared: Arc<Shared>,
+    /// Removed (with every spooled upload) when the server is dropped.
+    _spool: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -96,6 +100,7 @@ impl FakeDstor {
         addr: SocketAddr,
         api_key: String,
         shared: Arc<Shared>,
+        spool: tempfile::TempDir,
         stop: oneshot::Sender<()>,
         task: JoinHandle<()>,
     ) -> Self {
@@ -103,6 +108,7 @@ impl FakeDstor {
             addr,
             api_key,
             shared,
+            _spool: spool,
             stop: Some(stop),
             task: Some(task),
         }
@@ -189,6 +195,11 @@ impl fmt::Debug for FakeDstor {
             .field("delay", &self.shared.delay())
             .field("pending_faults", &self.shared.pending_faults())
             .field("request_count", &self.shared.request_count())
+            .field("node_addr", &self.shared.storage.node_addr)
+            .field(
+                "pending_storage_faults",
+                &self.shared.storage.pending_faults(),
+            )
             .finish_non_exhaustive()
     }
 }

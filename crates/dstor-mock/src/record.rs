@@ -6,7 +6,8 @@ use http::{HeaderMap, HeaderName, Method};
 
 /// One request as received by [`FakeDstor`](crate::FakeDstor), on any path.
 ///
-/// The `api-key` header value is marked sensitive, and the [`Debug`] output
+/// Credential header values (`api-key`, `authorization`, `x-dstor-upload-token`, …)
+/// are marked sensitive, and the [`Debug`] output
 /// prints `[redacted]` in place of any key or credential header, and of query
 /// parameters whose name mentions a key or a token.
 #[derive(Clone)]
@@ -17,11 +18,30 @@ pub struct RecordedRequest {
     pub path: String,
     /// The query string of the request target, without the `?`, if any.
     pub query: Option<String>,
-    /// Every header as received (the `api-key` value is marked sensitive).
+    /// Every header as received (credential values marked sensitive).
     pub headers: HeaderMap,
 }
 
 const REDACTED: &str = "[redacted]";
+
+impl RecordedRequest {
+    /// The record of a request with these parts, every credential header
+    /// marked sensitive.
+    pub(crate) fn from_parts(parts: &http::request::Parts) -> Self {
+        let mut headers = parts.headers.clone();
+        for (name, value) in headers.iter_mut() {
+            if is_secret_name(name.as_str()) {
+                value.set_sensitive(true);
+            }
+        }
+        Self {
+            method: parts.method.clone(),
+            path: parts.uri.path().to_owned(),
+            query: parts.uri.query().map(str::to_owned),
+            headers,
+        }
+    }
+}
 
 impl fmt::Debug for RecordedRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -2,16 +2,18 @@
 
 use std::error::Error;
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::header::{ALLOW, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 
+use hyper::body::Incoming;
+
 use crate::body::MockBody;
-use crate::record::is_secret_name;
 use crate::state::Shared;
-use crate::{Fault, RecordedRequest, jwt};
+use crate::{Fault, RecordedRequest, jwt, storage};
 
 /// The path of the token endpoint.
 pub(crate) const TEMP_TOKEN_PATH: &str = "/v1/dev/temp-token";
@@ -41,27 +43,18 @@ impl fmt::Display for DropConnection {
 impl Error for DropConnection {}
 
 /// Records `request`, waits for the delay, then answers it (or not).
-pub(crate) async fn handle<B>(
+///
+/// `local` is the address the connection came in on.
+pub(crate) async fn handle(
     shared: Arc<Shared>,
-    request: Request<B>,
+    local: SocketAddr,
+    request: Request<Incoming>,
 ) -> Result<Response<MockBody>, DropConnection> {
-    let (parts, _body) = request.into_parts();
+    let (parts, body) = request.into_parts();
     let on_token_path = is_token_path(parts.uri.path());
-    let mut headers = parts.headers;
-    for (name, value) in headers.iter_mut() {
-        if is_secret_name(name.as_str()) {
-            value.set_sensitive(true);
-        }
-    }
-    shared.record(
-        RecordedRequest {
-            method: parts.method.clone(),
-            path: parts.uri.path().to_owned(),
-            query: parts.uri.query().map(str::to_owned),
-            headers: headers.clone(),
-        },
-        on_token_path && parts.method == Method::GET,
-    );
+    let recorded = RecordedRequest::from_parts(&parts);
+    let headers = recorded.headers.clone();
+    shared.record(recorded, on_token_path && parts.method == Method::GET);
     let fault = if on_token_path {
         shared.next_fault()
     } else {
@@ -73,6 +66,12 @@ pub(crate) async fn handle<B>(
     }
     if let Some(fault) = fault {
         return answer_fault(fault).await;
+    }
+    if let Some(endpoint) = storage::endpoint(parts.uri.path()) {
+        return storage::handle(&shared, endpoint, parts, body).await;
+    }
+    if let Some((cid, _)) = storage::content_path(parts.uri.path()) {
+        return Ok(storage::redirect(&shared, local, &parts.method, cid));
     }
     Ok(if !on_token_path {
         message(StatusCode::NOT_FOUND, "not found")
@@ -199,7 +198,7 @@ fn status_code(code: u16) -> StatusCode {
     }
 }
 
-fn status_message(code: u16) -> Response<MockBody> {
+pub(crate) fn status_message(code: u16) -> Response<MockBody> {
     let status = status_code(code);
     message(
         status,
@@ -214,11 +213,11 @@ fn insert(response: &mut Response<MockBody>, name: http::HeaderName, value: &str
     }
 }
 
-fn message(status: StatusCode, message: &str) -> Response<MockBody> {
+pub(crate) fn message(status: StatusCode, message: &str) -> Response<MockBody> {
     json(status, &serde_json::json!({ "message": message }))
 }
 
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<MockBody> {
+pub(crate) fn json(status: StatusCode, value: &serde_json::Value) -> Response<MockBody> {
     let mut response = Response::new(MockBody::full(value.to_string()));
     *response.status_mut() = status;
     response

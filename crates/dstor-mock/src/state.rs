@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use crate::storage::Storage;
 use crate::{Fault, RecordedRequest};
 
 /// Everything the request handler needs, behind an `Arc`.
@@ -17,6 +18,8 @@ pub(crate) struct Shared {
     pub(crate) secret: [u8; 32],
     /// When set, the lifetime of every token, whatever `x-expiration` says.
     pub(crate) token_lifetime: Option<Duration>,
+    /// The upload flow and the gateway.
+    pub(crate) storage: Storage,
     delay: Mutex<Duration>,
     faults: Mutex<VecDeque<Fault>>,
     requests: Mutex<Vec<RecordedRequest>>,
@@ -36,11 +39,13 @@ impl Shared {
         secret: [u8; 32],
         token_lifetime: Option<Duration>,
         delay: Duration,
+        storage: Storage,
     ) -> Self {
         Self {
             keys,
             secret,
             token_lifetime,
+            storage,
             delay: Mutex::new(delay),
             faults: Mutex::new(VecDeque::new()),
             requests: Mutex::new(Vec::new()),

@@ -1,0 +1,68 @@
+//! What a test can ask the server about the storage service.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use super::fault::StorageFault;
+use super::state::{Storage, StoredFile};
+use crate::{FakeDstor, RecordedRequest};
+
+impl FakeDstor {
+    /// The storage node's base URL, `http://<ip>:<port>` (the gateway on the
+    /// main listener redirects here).
+    pub fn node_url(&self) -> String {
+        format!("http://{}", self.node_addr())
+    }
+
+    /// The storage node's bound address.
+    pub fn node_addr(&self) -> SocketAddr {
+        self.shared.storage.node_addr
+    }
+
+    /// Every request the storage node received, in arrival order (so a test
+    /// can prove that no credential reached it).
+    pub fn node_requests(&self) -> Vec<RecordedRequest> {
+        self.shared.storage.node_requests()
+    }
+
+    /// How many requests reached `/v1/upload/get-token/` (any method, any outcome).
+    pub fn upload_token_request_count(&self) -> usize {
+        Storage::load(&self.shared.storage.upload_token_requests)
+    }
+
+    /// How many requests reached `/v1/upload/` (any method, any outcome).
+    pub fn chunk_request_count(&self) -> usize {
+        Storage::load(&self.shared.storage.chunk_requests)
+    }
+
+    /// How many requests reached `/v1/upload/get-status/` (any method, any outcome).
+    pub fn status_request_count(&self) -> usize {
+        Storage::load(&self.shared.storage.status_requests)
+    }
+
+    /// Every file of every accepted chunk, in arrival order.
+    pub fn stored_files(&self) -> Vec<StoredFile> {
+        self.shared.storage.stored_files()
+    }
+
+    /// The directory uploads are spooled to; it is removed when the server
+    /// stops or is dropped.
+    pub fn spool_dir(&self) -> &Path {
+        &self.shared.storage.spool_dir
+    }
+
+    /// Queues a storage fault (see [`StorageFault`] for which request takes it).
+    pub fn push_storage_fault(&self, fault: StorageFault) {
+        self.shared.storage.push_faults([fault]);
+    }
+
+    /// Queues several storage faults, in order.
+    pub fn push_storage_faults(&self, faults: impl IntoIterator<Item = StorageFault>) {
+        self.shared.storage.push_faults(faults);
+    }
+
+    /// How many storage faults are queued and not yet taken.
+    pub fn pending_storage_faults(&self) -> usize {
+        self.shared.storage.pending_faults()
+    }
+}

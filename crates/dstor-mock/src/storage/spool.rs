@@ -1,0 +1,212 @@
+//! Chunks streamed to spool files, and spool files streamed back.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::{Response, StatusCode};
+use http_body_util::BodyExt as _;
+use hyper::body::{Frame, Incoming};
+use tokio::io::{AsyncRead, AsyncWriteExt as _, ReadBuf};
+
+use super::cid::CidV0;
+use super::state::Storage;
+use crate::body::MockBody;
+use crate::service::message;
+
+/// The most bytes read from a spool file per frame.
+const READ_SIZE: usize = 64 * 1024;
+
+/// One file part received and spooled.
+#[derive(Debug)]
+pub(crate) struct Received {
+    pub(crate) name: String,
+    pub(crate) cid: String,
+    pub(crate) size: u64,
+    pub(crate) path: PathBuf,
+}
+
+/// Why a chunk was refused: the status and the message to answer with.
+#[derive(Debug)]
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) message: String,
+}
+
+impl Refusal {
+    /// A refusal with this status and message.
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+
+    /// A `400` with this message.
+    pub(crate) fn bad(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// The JSON answer `{"message": …}`.
+    pub(crate) fn answer(&self) -> Response<MockBody> {
+        message(self.status, &self.message)
+    }
+}
+
+impl From<multer::Error> for Refusal {
+    fn from(error: multer::Error) -> Self {
+        match error {
+            multer::Error::StreamSizeExceeded { limit } => Self {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: format!(
+                    "the chunk is larger than {limit} bytes: send fewer or smaller files per chunk"
+                ),
+            },
+            other => Self::bad(format!("malformed multipart body: {other}")),
+        }
+    }
+}
+
+/// Reads a `multipart/form-data` body, writing each file part to a fresh
+/// spool file while computing its CID. Memory stays bounded by one CID chunk
+/// and the parser's buffer, whatever the size of the files.
+///
+/// On any refusal, the files spooled so far are removed.
+pub(crate) async fn receive(
+    storage: &Storage,
+    body: Incoming,
+    boundary: String,
+) -> Result<Vec<Received>, Refusal> {
+    let constraints = multer::Constraints::new()
+        .size_limit(multer::SizeLimit::new().whole_stream(storage.max_upload_bytes));
+    let mut multipart =
+        multer::Multipart::with_constraints(body.into_data_stream(), boundary, constraints);
+    let mut files = Vec::new();
+    let result = async {
+        while let Some(field) = multipart.next_field().await? {
+            let Some(name) = field.file_name().map(str::to_owned) else {
+                return Err(Refusal::bad(format!(
+                    "part {} has no filename: every part must be a file",
+                    files.len() + 1
+                )));
+            };
+            let path = storage.spool_path();
+            let spooled = spool(field, &path).await;
+            match spooled {
+                Ok((cid, size)) => files.push(Received {
+                    name,
+                    cid,
+                    size,
+                    path,
+                }),
+                Err(refusal) => {
+                    let _ = tokio::fs::remove_file(&path).await;
+                    return Err(refusal);
+                }
+            }
+        }
+        if files.is_empty() {
+            return Err(Refusal::bad("the chunk holds no file part"));
+        }
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(files),
+        Err(refusal) => {
+            remove(&files).await;
+            Err(refusal)
+        }
+    }
+}
+
+/// Removes the spool files of `files`.
+pub(crate) async fn remove(files: &[Received]) {
+    for file in files {
+        let _ = tokio::fs::remove_file(&file.path).await;
+    }
+}
+
+/// Writes one part to `path`; returns its CID and length.
+async fn spool(mut field: multer::Field<'static>, path: &Path) -> Result<(String, u64), Refusal> {
+    let io_refusal = |error: io::Error| Refusal {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        message: format!("cannot spool the file: {error}"),
+    };
+    let mut file = tokio::fs::File::create(path).await.map_err(io_refusal)?;
+    let mut cid = CidV0::new();
+    let mut size = 0u64;
+    while let Some(bytes) = field.chunk().await? {
+        cid.update(&bytes);
+        size += bytes.len() as u64;
+        file.write_all(&bytes).await.map_err(io_refusal)?;
+    }
+    file.flush().await.map_err(io_refusal)?;
+    Ok((cid.finish(), size))
+}
+
+/// Reads and drops a request body, at most `limit` bytes of it.
+pub(crate) async fn drain(mut body: Incoming, limit: u64) {
+    let mut seen = 0u64;
+    while seen <= limit {
+        match body.frame().await {
+            Some(Ok(frame)) => {
+                seen += frame.data_ref().map_or(0, |data| data.len() as u64);
+            }
+            _ => break,
+        }
+    }
+}
+
+/// A spool file streamed as a response body of a known length.
+#[derive(Debug)]
+pub(crate) struct FileBody {
+    file: tokio::fs::File,
+    remaining: u64,
+    buffer: Vec<u8>,
+    /// Whether the first byte is still to be changed (the wrong-bytes fault).
+    corrupt: bool,
+}
+
+impl FileBody {
+    /// Streams `len` bytes of `file`, the first of them changed if `corrupt`.
+    pub(crate) fn new(file: tokio::fs::File, len: u64, corrupt: bool) -> Self {
+        Self {
+            file,
+            remaining: len,
+            buffer: vec![0; READ_SIZE],
+            corrupt,
+        }
+    }
+
+    pub(crate) fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        let want = usize::try_from(self.remaining).map_or(READ_SIZE, |left| left.min(READ_SIZE));
+        let mut read = ReadBuf::new(&mut self.buffer[..want]);
+        ready!(Pin::new(&mut self.file).poll_read(cx, &mut read))?;
+        let filled = read.filled();
+        if filled.is_empty() {
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the spool file is shorter than its recorded size",
+            ))));
+        }
+        let mut data = filled.to_vec();
+        if std::mem::take(&mut self.corrupt) {
+            data[0] ^= 0xff;
+        }
+        self.remaining -= data.len() as u64;
+        Poll::Ready(Some(Ok(Frame::data(Bytes::from(data)))))
+    }
+}
