@@ -268,16 +268,15 @@ impl DstorClientBuilder {
             });
         }
         let api_key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
-        let proxy = self.proxy.as_ref().map(|p| {
+        let mut transport = ReqwestTransport::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .max_body_bytes(self.max_body_bytes);
+        if let Some(proxy) = &self.proxy {
             use dstor_types::secrecy::ExposeSecret as _;
-            p.expose_secret()
-        });
-        let transport = ReqwestTransport::new(
-            self.connect_timeout,
-            self.timeout,
-            self.max_body_bytes,
-            proxy,
-        )?;
+            transport = transport.proxy(proxy.expose_secret());
+        }
+        let transport = transport.build()?;
         // The provider checks the lifetime and the user agent now, not at every request.
         let mut exchange = ApiKeyProvider::new(transport, &environment, api_key)
             .and_then(|exchange| exchange.try_with_lifetime(self.token_lifetime))
