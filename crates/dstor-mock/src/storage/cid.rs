@@ -241,8 +241,8 @@ mod tests {
     }
 
     /// Tree shapes with one-byte chunks: go-ipfs 0.5's CID of a 239-byte text
-    /// (a root over 174 + 65 leaves) and rust-unixfs's goldens around 174 and
-    /// 174² leaves, where a new level starts.
+    /// (a root over 174 + 65 leaves) and rust-unixfs's goldens around 174
+    /// leaves and past 174², where a new level starts.
     #[test]
     fn tree_shapes_match_go_ipfs_and_rust_unixfs() {
         let lorem = b"Lorem ipsum dolor sit amet, sit enim montes aliquam. Cras non lorem, \
@@ -271,7 +271,6 @@ mod tests {
             (175, "Qma9U731USCLRRP5Scd9m2Y6mJ9Zf6oEYPEr5mu7L96ts8"),
             (348, "QmTfgy9uX5oyKuGm9QsU7SpmhP1HegJUaTNZwseg5VWECp"),
             (349, "QmW3rbpL6Yxa1UREkN8bFvrm8b5LiyHNUWzu5w3Rm5q8T4"),
-            (174 * 174, "QmcF5gzgZqJrvjrZbCSTXgFUS9qtq3yrQCXj5ds7QMbAj3"),
             (
                 174 * 174 + 1,
                 "Qmf3YNMKeAwk6UAMdMGQFDcJmxyrESQReerPJPT9cRbEcq",

@@ -1,10 +1,10 @@
 //! The normal behaviour of the token endpoint.
 
-mod common;
+
 
 use std::time::Duration;
 
-use common::{claims, now, request, token};
+use crate::common::{claims, now, request, token};
 use dstor_mock::FakeDstor;
 
 #[tokio::test]
@@ -214,7 +214,7 @@ async fn requests_are_recorded_and_debug_hides_the_key() {
 async fn malformed_input_does_not_break_the_server() {
     let server = FakeDstor::start().await.unwrap();
     // Non-UTF-8 header values.
-    let received = common::raw(
+    let received = crate::common::raw(
         server.addr(),
         "GET",
         "/v1/dev/temp-token",

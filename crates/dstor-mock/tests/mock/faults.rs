@@ -1,10 +1,10 @@
 //! Scripted faults, delays and shutdown.
 
-mod common;
+
 
 use std::time::{Duration, Instant};
 
-use common::{raw, token};
+use crate::common::{raw, token};
 use dstor_mock::{FakeDstor, Fault};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -31,7 +31,7 @@ async fn other_paths_do_not_consume_faults() {
     let server = FakeDstor::start().await.unwrap();
     server.push_fault(Fault::Status(500));
     assert_eq!(
-        common::request(server.addr(), "GET", "/", &[]).await.status,
+        crate::common::request(server.addr(), "GET", "/", &[]).await.status,
         404
     );
     assert_eq!(token(server.addr(), &[]).await.status, 500);
