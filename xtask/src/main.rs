@@ -1,13 +1,14 @@
 //! Project automation, in the cargo-xtask style: `cargo xtask <command>`.
 //!
-//! Its one dependency, `dstor-tests` (which has none), holds the layering rules that the
-//! integration tests check too.
+//! The layering rules live in this package's library (`xtask::layering`), which the
+//! integration tests check too; xtask itself depends on nothing.
 
 use std::env;
-use std::ffi::OsString;
 use std::fmt;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+
+use xtask::layering::LAYERING;
+use xtask::{cargo, root};
 
 const USAGE: &str = "\
 usage: cargo xtask <command>
@@ -59,16 +60,6 @@ impl fmt::Display for Failure {
 }
 
 type Result<T = ()> = std::result::Result<T, Failure>;
-
-fn cargo() -> OsString {
-    env::var_os("CARGO").unwrap_or_else(|| "cargo".into())
-}
-
-/// The workspace root: the parent of this package's directory.
-fn root() -> PathBuf {
-    let manifest_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
-    manifest_dir.parent().unwrap_or(manifest_dir).to_path_buf()
-}
 
 /// One CI step: a cargo command, with optional environment.
 struct Step {
@@ -136,7 +127,7 @@ fn ci() -> Result {
 
 fn layering() -> Result {
     let mut violations = Vec::new();
-    for rule in dstor_tests::LAYERING {
+    for rule in LAYERING {
         println!("    cargo tree -p {} -e normal --prefix none", rule.krate);
         match rule.check() {
             Ok(crates) => println!(

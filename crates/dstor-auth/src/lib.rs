@@ -22,6 +22,8 @@
 //! ```
 //!
 //! The layers:
+//! - [`Tokens`]: the handle most users want, built by [`Tokens::builder`] over any
+//!   transport: the key exchange, retried and cached, with one build error, [`BuildError`].
 //! - [`TokenProvider`]: the async, object-safe trait every token source implements.
 //! - [`HttpTransport`]: the seam to an HTTP client, `http::Request` in and `http::Response`
 //!   out. `dstor-http` implements it over reqwest; [`transport_fn`] makes one of a closure.
@@ -35,23 +37,27 @@
 #![deny(missing_docs)]
 
 mod body;
+mod builder;
 mod cache;
 mod error;
 mod exchange;
 mod provider;
 mod retry;
 mod time;
+mod tokens;
 mod transport;
 
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 
 pub use body::Body;
+pub use builder::{BuildError, TokensBuilder};
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
 pub use exchange::{ApiKeyProvider, TokenLifetime};
-pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider};
+pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider, token_provider_fn};
 pub use retry::{RetryPolicy, RetryingProvider};
+pub use tokens::Tokens;
 #[cfg(feature = "mockall")]
 pub use transport::MockHttpTransport;
 pub use transport::{FnTransport, HttpTransport, MAX_BUFFERED_REQUEST_BYTES, transport_fn};

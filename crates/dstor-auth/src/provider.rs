@@ -107,8 +107,32 @@ impl TokenProvider for StaticTokenProvider {
     }
 }
 
+/// A provider made of an async closure: [`FnTokenProvider::new`], named as
+/// [`transport_fn`](crate::transport_fn) names the transport made of one.
+///
+/// ```
+/// use dstor_auth::{StaticTokenProvider, TokenProvider, token_provider_fn};
+///
+/// let vault = StaticTokenProvider::new("token-from-my-vault").unwrap();
+/// let provider = token_provider_fn(move || {
+///     let vault = vault.clone();
+///     async move { vault.token().await }
+/// });
+/// # let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+/// let token = rt.block_on(provider.token()).unwrap();
+/// assert_eq!(token.expose_secret(), "token-from-my-vault");
+/// ```
+pub fn token_provider_fn<F, Fut>(f: F) -> FnTokenProvider<F>
+where
+    F: Fn() -> Fut + Send + Sync,
+    Fut: Future<Output = Result<AccessToken, AuthError>> + Send,
+{
+    FnTokenProvider::new(f)
+}
+
 /// A provider backed by an async closure, for custom token sources (a vault, another
-/// service). Wrap it in [`crate::CachedTokenProvider`] to cache what it returns.
+/// service), made by [`token_provider_fn`] or [`FnTokenProvider::new`]. Wrap it in
+/// [`crate::CachedTokenProvider`] to cache what it returns.
 ///
 /// ```
 /// use dstor_auth::{AuthError, FnTokenProvider, TokenProvider};

@@ -4,9 +4,7 @@ use std::cell::Cell;
 use std::fmt;
 use std::time::Duration;
 
-use dstor_auth::{
-    ApiKeyProvider, CacheConfig, CachedTokenProvider, RetryPolicy, RetryingProvider, TokenLifetime,
-};
+use dstor_auth::{CacheConfig, RetryPolicy, TokenLifetime, TokensBuilder};
 use dstor_types::secrecy::SecretString;
 use dstor_types::{ApiKey, BaseUrl, Environment};
 
@@ -27,6 +25,15 @@ pub const ENV_ENDPOINT: &str = "DSTOR_ENDPOINT";
 /// [`DstorClientBuilder::build`], which needs no Tokio runtime. `Debug` never shows the key
 /// or the proxy URL.
 ///
+/// # Where tokens are asked for
+///
+/// One rule, kept in one place: an [`endpoint`](Self::endpoint) wins over everything else,
+/// whichever is set first. Otherwise the last setting wins, and
+/// [`from_env_vars`](Self::from_env_vars) counts as a call to
+/// [`environment`](Self::environment) at that point with what the variables say
+/// (`DSTOR_ENDPOINT` over `DSTOR_ENV`; unset or empty variables change nothing). With none
+/// of these, production.
+///
 /// ```
 /// use std::time::Duration;
 /// use dstor_http::{ApiKey, DstorClient, Environment, RetryPolicy};
@@ -43,32 +50,22 @@ pub const ENV_ENDPOINT: &str = "DSTOR_ENDPOINT";
 /// ```
 #[derive(Clone)]
 pub struct DstorClientBuilder {
-    environment: Environment,
-    endpoint: Option<String>,
-    api_key: Option<ApiKey>,
-    token_lifetime: TokenLifetime,
+    /// Every setting of the token stack, the endpoint included; the transport comes at
+    /// build.
+    tokens: TokensBuilder<()>,
     connect_timeout: Duration,
     timeout: Duration,
-    user_agent_suffix: Option<String>,
     proxy: Option<SecretString>,
-    retry_policy: RetryPolicy,
-    cache_config: CacheConfig,
     max_body_bytes: usize,
 }
 
 impl Default for DstorClientBuilder {
     fn default() -> Self {
         Self {
-            environment: Environment::Production,
-            endpoint: None,
-            api_key: None,
-            token_lifetime: TokenLifetime::default(),
+            tokens: TokensBuilder::new(()),
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             timeout: DEFAULT_TIMEOUT,
-            user_agent_suffix: None,
             proxy: None,
-            retry_policy: RetryPolicy::default(),
-            cache_config: CacheConfig::default(),
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
         }
     }
@@ -85,7 +82,7 @@ impl DstorClientBuilder {
     /// [`endpoint`](Self::endpoint) overrides it, whichever is set first.
     #[must_use]
     pub fn environment(mut self, env: Environment) -> Self {
-        self.environment = env;
+        self.tokens = self.tokens.environment(env);
         self
     }
 
@@ -94,21 +91,21 @@ impl DstorClientBuilder {
     /// accepted only for loopback hosts.
     #[must_use]
     pub fn endpoint(mut self, base_url: impl Into<String>) -> Self {
-        self.endpoint = Some(base_url.into());
+        self.tokens = self.tokens.endpoint(base_url);
         self
     }
 
     /// The API key (required, unless `DSTOR_API_KEY` is read by [`from_env`](Self::from_env)).
     #[must_use]
     pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
+        self.tokens = self.tokens.api_key(key);
         self
     }
 
     /// The lifetime asked for each token (default: one hour).
     #[must_use]
     pub fn token_lifetime(mut self, lifetime: TokenLifetime) -> Self {
-        self.token_lifetime = lifetime;
+        self.tokens = self.tokens.token_lifetime(lifetime);
         self
     }
 
@@ -130,7 +127,7 @@ impl DstorClientBuilder {
     /// Text appended to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`.
     #[must_use]
     pub fn user_agent_suffix(mut self, s: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(s.into());
+        self.tokens = self.tokens.user_agent_suffix(s);
         self
     }
 
@@ -148,14 +145,14 @@ impl DstorClientBuilder {
     /// How failed token requests are retried (default [`RetryPolicy::default`]).
     #[must_use]
     pub fn retry_policy(mut self, p: RetryPolicy) -> Self {
-        self.retry_policy = p;
+        self.tokens = self.tokens.retry_policy(p);
         self
     }
 
     /// When cached tokens are refreshed (default [`CacheConfig::default`]).
     #[must_use]
     pub fn cache_config(mut self, c: CacheConfig) -> Self {
-        self.cache_config = c;
+        self.tokens = self.tokens.cache_config(c);
         self
     }
 
@@ -201,10 +198,11 @@ impl DstorClientBuilder {
     ///   unset, the environment set before stays (by default production).
     /// - `DSTOR_ENDPOINT`: a base URL, which overrides `DSTOR_ENV`.
     ///
-    /// An empty `DSTOR_ENV` or `DSTOR_ENDPOINT` counts as unset. Call this first, then
-    /// override with explicit settings (command-line flags, say): a later
-    /// [`environment`](Self::environment) replaces what `DSTOR_ENV` or `DSTOR_ENDPOINT`
-    /// said.
+    /// An empty `DSTOR_ENV` or `DSTOR_ENDPOINT` counts as unset. What the variables say
+    /// counts as a call to [`environment`](Self::environment) made now (see [where tokens
+    /// are asked for](Self#where-tokens-are-asked-for)): call this first, then override with
+    /// explicit settings (command-line flags, say); an [`endpoint`](Self::endpoint) wins
+    /// over the variables whenever it is set.
     ///
     /// ```
     /// use dstor_http::{DstorClientBuilder, Environment};
@@ -232,22 +230,24 @@ impl DstorClientBuilder {
         if let Some(key) = get(ENV_API_KEY) {
             let key = ApiKey::from_secret(SecretString::from(key))
                 .map_err(|e| invalid(ENV_API_KEY, e.into()))?;
-            self.api_key = Some(key);
+            self = self.api_key(key);
         }
         if let Some(name) = get(ENV_ENVIRONMENT).filter(|v| !v.trim().is_empty()) {
-            self.environment = Environment::from_name(&name)
+            let environment = Environment::from_name(&name)
                 .ok_or_else(|| invalid(ENV_ENVIRONMENT, EnvVarError::UnknownEnvironment))?;
+            self = self.environment(environment);
         }
         if let Some(url) = get(ENV_ENDPOINT).filter(|v| !v.trim().is_empty()) {
             let base = BaseUrl::parse(&url)
                 .map_err(|e| invalid(ENV_ENDPOINT, EnvVarError::from_endpoint(&e)))?;
-            self.environment = Environment::Custom(base);
+            self = self.environment(Environment::Custom(base));
         }
         Ok(self)
     }
 
-    /// Builds the client: the transport, then the provider stack
-    /// [`crate::DstorTokenProvider`]. Needs no Tokio runtime and does no I/O.
+    /// Builds the client: the transport, then the token handle over it
+    /// ([`dstor_auth::Tokens`]: the key exchange, retried and cached). Needs no Tokio
+    /// runtime and does no I/O.
     ///
     /// # Errors
     ///
@@ -256,18 +256,6 @@ impl DstorClientBuilder {
     /// loopback, [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
     /// [`ConfigError::InvalidTokenLifetime`], [`ConfigError::Client`].
     pub fn build(self) -> Result<DstorClient, ConfigError> {
-        let environment = match &self.endpoint {
-            Some(url) => Environment::Custom(BaseUrl::parse(url)?),
-            None => self.environment,
-        };
-        // Before the key is even looked at (`ApiKeyProvider::new` asks the same).
-        let base = environment.base_url();
-        if !base.may_carry_api_key() {
-            return Err(ConfigError::InsecureEndpoint {
-                host: base.host().to_owned(),
-            });
-        }
-        let api_key = self.api_key.ok_or(ConfigError::MissingApiKey)?;
         let mut transport = ReqwestTransport::builder()
             .connect_timeout(self.connect_timeout)
             .timeout(self.timeout)
@@ -277,20 +265,12 @@ impl DstorClientBuilder {
             transport = transport.proxy(proxy.expose_secret());
         }
         let transport = transport.build()?;
-        // The provider checks the lifetime and the user agent now, not at every request.
-        let mut exchange = ApiKeyProvider::new(transport, &environment, api_key)
-            .and_then(|exchange| exchange.try_with_lifetime(self.token_lifetime))
-            .map_err(ConfigError::from_auth)?;
-        if let Some(suffix) = self.user_agent_suffix {
-            exchange = exchange
-                .try_with_user_agent_suffix(suffix)
-                .map_err(ConfigError::from_auth)?;
-        }
-        let tokens = CachedTokenProvider::with_config(
-            RetryingProvider::new(exchange, self.retry_policy),
-            self.cache_config,
-        );
-        Ok(DstorClient::from_parts(tokens, environment))
+        let tokens = self
+            .tokens
+            .transport(transport.clone())
+            .build()
+            .map_err(ConfigError::from_build)?;
+        Ok(DstorClient::from_parts(tokens, transport))
     }
 }
 
@@ -301,25 +281,13 @@ fn static_name(name: &str) -> Option<&'static str> {
         .find(|known| *known == name)
 }
 
-/// An endpoint as `Debug` may show it: the validated base URL (which never holds
-/// credentials), or a placeholder.
-fn shown_endpoint(url: &str) -> String {
-    BaseUrl::parse(url).map_or_else(|_| "[invalid]".to_owned(), |base| base.to_string())
-}
-
 impl fmt::Debug for DstorClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("DstorClientBuilder")
-            .field("environment", &self.environment)
-            .field("endpoint", &self.endpoint.as_deref().map(shown_endpoint))
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
-            .field("token_lifetime", &self.token_lifetime)
+            .field("tokens", &self.tokens)
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
-            .field("user_agent_suffix", &self.user_agent_suffix)
             .field("proxy", &self.proxy.as_ref().map(|_| "[redacted]"))
-            .field("retry_policy", &self.retry_policy)
-            .field("cache_config", &self.cache_config)
             .field("max_body_bytes", &self.max_body_bytes)
             .finish()
     }

@@ -1,35 +1,25 @@
 //! The ready-made client.
 
 use std::fmt;
-use std::sync::Arc;
 
 use async_trait::async_trait;
-use dstor_auth::{ApiKeyProvider, AuthError, CachedTokenProvider, RetryingProvider, TokenProvider};
+use dstor_auth::{AuthError, CacheStatus, TokenProvider, Tokens};
 use dstor_types::{AccessToken, Environment};
 
 use crate::{ConfigError, DstorClientBuilder, ReqwestTransport};
 
-/// The provider stack a [`DstorClient`] hands out: the API-key exchange over
-/// [`ReqwestTransport`], retried by [`RetryingProvider`], cached by [`CachedTokenProvider`].
-pub type DstorTokenProvider =
-    CachedTokenProvider<RetryingProvider<ApiKeyProvider<ReqwestTransport>>>;
-
 /// A dStor client: hands out access tokens, fetched with the API key, cached and refreshed
 /// ahead of expiry.
 ///
-/// Cloning is cheap (a reference count); every clone shares one cache, so however many tasks
+/// Cloning is cheap (reference counts); every clone shares one cache, so however many tasks
 /// ask at once, one request is made. Construction needs no Tokio runtime; calls must run
 /// inside one. `Debug` shows no secret.
 ///
 /// See the [crate documentation](crate) for an example.
 #[derive(Clone)]
 pub struct DstorClient {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    tokens: DstorTokenProvider,
-    environment: Environment,
+    tokens: Tokens,
+    transport: ReqwestTransport,
 }
 
 impl DstorClient {
@@ -49,13 +39,8 @@ impl DstorClient {
         Self::builder().from_env()?.build()
     }
 
-    pub(crate) fn from_parts(tokens: DstorTokenProvider, environment: Environment) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                tokens,
-                environment,
-            }),
-        }
+    pub(crate) fn from_parts(tokens: Tokens, transport: ReqwestTransport) -> Self {
+        Self { tokens, transport }
     }
 
     /// A valid access token: the cached one, or the result of the one request in flight.
@@ -64,42 +49,76 @@ impl DstorClient {
     ///
     /// [`AuthError`], only when no valid token is cached.
     pub async fn token(&self) -> Result<AccessToken, AuthError> {
-        self.inner.tokens.token().await
+        self.tokens.token().await
     }
 
-    /// The token cache, for [`status`](CachedTokenProvider::status),
-    /// [`invalidate`](CachedTokenProvider::invalidate),
-    /// [`force_refresh`](CachedTokenProvider::force_refresh) and
-    /// [`try_cached`](CachedTokenProvider::try_cached).
-    pub fn tokens(&self) -> &DstorTokenProvider {
-        &self.inner.tokens
+    /// The cached token, if one is valid now. Never waits, never sends a request.
+    pub fn try_cached(&self) -> Option<AccessToken> {
+        self.tokens.try_cached()
+    }
+
+    /// Drops the cached token if it is still `token` (say, after the API answered 401 to a
+    /// request that carried it), so that the next call fetches a new one. A newer token is
+    /// never dropped for an old one's rejection, and forced refreshes are rate-limited
+    /// ([`CacheConfig::min_forced_interval`](crate::CacheConfig::min_forced_interval)).
+    /// Returns whether the token was dropped.
+    pub fn invalidate(&self, token: &AccessToken) -> bool {
+        self.tokens.invalidate(token)
+    }
+
+    /// Fetches a new token now, ignoring the cached one, or joins the fetch in flight.
+    /// Within the cache's
+    /// [`min_forced_interval`](crate::CacheConfig::min_forced_interval) of the last forced
+    /// refresh this is [`DstorClient::token`].
+    ///
+    /// # Errors
+    ///
+    /// The fetch's [`AuthError`]; the cached token, if still valid, stays in place.
+    pub async fn force_refresh(&self) -> Result<AccessToken, AuthError> {
+        self.tokens.force_refresh().await
+    }
+
+    /// A snapshot of the token cache: its window, expiry, counters and last error.
+    pub fn status(&self) -> CacheStatus {
+        self.tokens.status()
+    }
+
+    /// The token handle this client is built on, for code written against `dstor-auth`
+    /// alone. It shares this client's cache.
+    pub fn tokens(&self) -> &Tokens {
+        &self.tokens
     }
 
     /// The deployment tokens come from (a custom one for an endpoint).
     pub fn environment(&self) -> &Environment {
-        &self.inner.environment
+        self.tokens.environment()
+    }
+
+    /// The transport, for this crate's tests.
+    #[cfg(test)]
+    pub(crate) fn transport(&self) -> &ReqwestTransport {
+        &self.transport
     }
 }
 
 #[async_trait]
 impl TokenProvider for DstorClient {
     async fn token(&self) -> Result<AccessToken, AuthError> {
-        self.inner.tokens.token().await
+        self.tokens.token().await
     }
 
     fn invalidate(&self, token: &AccessToken) {
-        self.inner.tokens.invalidate(token);
+        self.tokens.invalidate(token);
     }
 }
 
 impl fmt::Debug for DstorClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let exchange = self.inner.tokens.inner().inner();
         f.debug_struct("DstorClient")
-            .field("environment", &self.inner.environment)
-            .field("transport", exchange.transport())
-            .field("retry_policy", self.inner.tokens.inner().policy())
-            .field("status", &self.inner.tokens.status())
+            .field("environment", self.tokens.environment())
+            .field("transport", &self.transport)
+            .field("retry_policy", self.tokens.retry_policy())
+            .field("status", &self.tokens.status())
             .finish_non_exhaustive()
     }
 }

@@ -2,8 +2,8 @@
 
 use std::error::Error as StdError;
 
-use dstor_auth::AuthError;
-use dstor_types::{ApiKeyError, EndpointError, ExpirationError, RequestError};
+use dstor_auth::BuildError;
+use dstor_types::{ApiKeyError, EndpointError, ExpirationError};
 
 /// Why a [`crate::DstorClient`] or a [`crate::ReqwestTransport`] could not be built.
 ///
@@ -57,10 +57,10 @@ pub enum ConfigError {
     /// holds no URL.
     #[error("the HTTP client could not be built: check the TLS setup of this system")]
     Client(#[source] Box<dyn StdError + Send + Sync>),
-    /// The token provider refused the configuration for another reason (its source says
+    /// The token handle refused the configuration for another reason (its source says
     /// which).
-    #[error("the token provider refused this configuration: check the builder's settings")]
-    Auth(#[source] AuthError),
+    #[error("the token handle refused this configuration: check the builder's settings")]
+    Tokens(#[source] BuildError),
 }
 
 impl ConfigError {
@@ -77,12 +77,15 @@ impl ConfigError {
         }
     }
 
-    pub(crate) fn from_auth(error: AuthError) -> Self {
+    /// The token handle's error in this crate's terms, with this crate's hints.
+    pub(crate) fn from_build(error: BuildError) -> Self {
         match error {
-            AuthError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
-            AuthError::Expiration(e) => Self::InvalidTokenLifetime(e),
-            AuthError::Request(RequestError::InvalidUserAgent) => Self::InvalidUserAgent,
-            other => Self::Auth(other),
+            BuildError::MissingApiKey => Self::MissingApiKey,
+            BuildError::Endpoint(e) => Self::Endpoint(e),
+            BuildError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
+            BuildError::InvalidTokenLifetime(e) => Self::InvalidTokenLifetime(e),
+            BuildError::InvalidUserAgent => Self::InvalidUserAgent,
+            other => Self::Tokens(other),
         }
     }
 }

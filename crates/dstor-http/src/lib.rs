@@ -21,17 +21,17 @@
 //!
 //! client.token().await?; // served from the cache
 //! assert_eq!(server.token_request_count(), 1);
-//! assert_eq!(client.tokens().status().fetches, 1);
+//! assert_eq!(client.status().fetches, 1);
 //! # Ok(())
 //! # }
 //! ```
 //!
 //! [`DstorClient`] trades the API key for a temporary access token at
 //! `GET /v1/dev/temp-token`, caches it and refreshes it ahead of expiry; cloning it is
-//! cheap and every clone shares the cache. Its token stack is [`DstorTokenProvider`]:
-//! `dstor-auth`'s [`ApiKeyProvider`](dstor_auth::ApiKeyProvider) over
-//! [`ReqwestTransport`], retried by [`RetryingProvider`](dstor_auth::RetryingProvider)
-//! and cached by [`CachedTokenProvider`](dstor_auth::CachedTokenProvider).
+//! cheap and every clone shares the cache. It is built on `dstor-auth`'s [`Tokens`] handle
+//! over [`ReqwestTransport`]: [`DstorClient::tokens`] hands it to code written against
+//! `dstor-auth` alone, and a custom transport gets the same handle from
+//! [`Tokens::builder`](dstor_auth::Tokens::builder).
 //!
 //! # Keeping the API key safe
 //!
@@ -66,7 +66,7 @@ mod error;
 mod transport;
 
 pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT};
-pub use client::{DstorClient, DstorTokenProvider};
+pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
     DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
@@ -74,6 +74,7 @@ pub use transport::{
 };
 
 pub use dstor_auth::{
-    AuthError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
+    AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
+    Tokens,
 };
 pub use dstor_types::{AccessToken, ApiKey, Environment};

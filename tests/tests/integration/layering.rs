@@ -1,7 +1,7 @@
 //! The layering contract, as `cargo xtask layering` checks it: normal dependencies,
-//! default features, default target. The rules live in `dstor_tests::LAYERING`.
+//! default features, default target. The rules live in `xtask::layering::LAYERING`.
 
-use dstor_tests::LAYERING;
+use xtask::layering::LAYERING;
 
 fn check(krate: &str) {
     let rule = LAYERING

@@ -1,7 +1,5 @@
 //! The transport's limits: body size, time, redirects, plain http.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
 use dstor_auth::{HttpTransport, TransportErrorKind};
@@ -12,7 +10,7 @@ use dstor_http::{
 use dstor_mock::{FakeDstor, Fault};
 use dstor_types::{ApiError, TokenRequest};
 
-use common::{builder, client};
+use crate::common::{assert_no_secret, builder, chain, client};
 
 /// One token request against a fresh fake server that answers with `fault`, through a client
 /// configured by `configure`: the error, and how long it took to come.
@@ -189,7 +187,7 @@ async fn a_closed_port_is_a_connect_error() {
     assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
     assert!(err.is_retryable());
     // The URL is stripped (the socket address of a refused connection may remain).
-    assert!(!common::chain(&err).contains("http://"), "{err:?}");
+    assert!(!chain(&err).contains("http://"), "{err:?}");
     drop(socket);
 }
 
@@ -271,7 +269,7 @@ async fn a_loopback_endpoint_is_never_reached_through_the_proxy() {
         "{:?}",
         seen.lock().unwrap()
     );
-    common::assert_no_secret(&format!("{client:?}"), &["hunter2"]);
+    assert_no_secret(&format!("{client:?}"), &["hunter2"]);
 
     // The transport alone, as `ApiKeyProvider` uses it: the same.
     let transport = ReqwestTransport::builder()
@@ -320,9 +318,9 @@ async fn https_requests_go_through_the_proxy_given_and_only_to_it() {
         "{seen:?}"
     );
     // The key travels inside the tunnel only.
-    common::assert_no_secret(&seen[0], &[&key]);
-    common::assert_no_secret(&common::chain(&err), &["hunter2", &key]);
-    common::assert_no_secret(&format!("{client:?}"), &["hunter2"]);
+    assert_no_secret(&seen[0], &[&key]);
+    assert_no_secret(&chain(&err), &["hunter2", &key]);
+    assert_no_secret(&format!("{client:?}"), &["hunter2"]);
 }
 
 #[tokio::test]
@@ -342,7 +340,7 @@ async fn an_unreachable_proxy_is_a_connect_error_without_its_credentials() {
         .await
         .unwrap_err();
     assert_eq!(transport_kind(&err), TransportErrorKind::Connect, "{err:?}");
-    common::assert_no_secret(&common::chain(&err), &["hunter2", &key]);
+    assert_no_secret(&chain(&err), &["hunter2", &key]);
     drop(socket);
 }
 
@@ -431,5 +429,5 @@ fn the_transport_is_built_without_a_runtime_and_shows_no_proxy() {
         .build()
         .unwrap_err();
     assert!(matches!(err, ConfigError::InvalidProxy));
-    assert!(!common::chain(&err).contains("hunter2"));
+    assert!(!chain(&err).contains("hunter2"));
 }

@@ -1,8 +1,6 @@
 //! A token end to end through `DstorClient` against the fake dStor: the request as sent,
 //! the cache, and how each answer is classified.
 
-mod common;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use dstor_auth::TransportErrorKind;
@@ -10,7 +8,7 @@ use dstor_http::{AuthError, CacheConfig, TokenLifetime, TokenProvider};
 use dstor_mock::{FakeDstor, Fault};
 use dstor_types::{ApiError, InvalidBody};
 
-use common::{builder, client};
+use crate::common::{assert_no_secret, builder, chain, client, fast_retries};
 
 fn now_unix() -> u64 {
     SystemTime::now()
@@ -68,8 +66,8 @@ async fn the_second_token_comes_from_the_cache() {
     let second = client.clone().token().await.unwrap();
     assert!(first.same_token(&second));
     assert_eq!(server.token_request_count(), 1);
-    assert_eq!(client.tokens().status().fetches, 1);
-    assert_eq!(client.tokens().try_cached(), Some(first));
+    assert_eq!(client.status().fetches, 1);
+    assert_eq!(client.try_cached(), Some(first));
 }
 
 #[tokio::test]
@@ -93,7 +91,7 @@ async fn invalidate_through_the_trait_fetches_a_new_token() {
     let provider: &dyn TokenProvider = &client;
     let first = provider.token().await.unwrap();
     provider.invalidate(&first);
-    assert!(client.tokens().try_cached().is_none());
+    assert!(client.try_cached().is_none());
     provider.token().await.unwrap();
     assert_eq!(server.token_request_count(), 2);
 }
@@ -103,7 +101,7 @@ async fn error_after(fault: Fault) -> AuthError {
     let server = FakeDstor::start().await.unwrap();
     server.push_fault(fault);
     let err = client(&server).token().await.unwrap_err();
-    common::assert_no_secret(&common::chain(&err), &[server.api_key()]);
+    assert_no_secret(&chain(&err), &[server.api_key()]);
     err
 }
 
@@ -202,7 +200,7 @@ async fn a_token_that_is_not_a_jwt_lives_as_long_as_requested() {
         .duration_since(UNIX_EPOCH)
         .unwrap();
     assert_eq!(expires.as_secs(), requested);
-    let left = client.tokens().status().expires_in.unwrap();
+    let left = client.status().expires_in.unwrap();
     assert!(left > Duration::from_secs(3500), "{left:?}");
 }
 
@@ -218,7 +216,7 @@ async fn a_dropped_connection_is_a_retryable_transport_error() {
     }
     // One attempt: the HTTP client retries nothing behind the policy's back.
     assert_eq!(server.token_request_count(), 1);
-    common::assert_no_secret(&common::chain(&err), &[server.api_key()]);
+    assert_no_secret(&chain(&err), &[server.api_key()]);
 }
 
 #[tokio::test]
@@ -226,17 +224,17 @@ async fn transient_failures_are_retried() {
     let server = FakeDstor::start().await.unwrap();
     server.push_faults([Fault::Status(503), Fault::Status(503)]);
     let client = builder(&server)
-        .retry_policy(common::fast_retries())
+        .retry_policy(fast_retries())
         .build()
         .unwrap();
     client.token().await.unwrap();
     assert_eq!(server.token_request_count(), 3);
-    assert_eq!(client.tokens().status().fetches, 1);
+    assert_eq!(client.status().fetches, 1);
 
     let server = FakeDstor::start().await.unwrap();
     server.push_fault(Fault::DropConnection);
     let client = builder(&server)
-        .retry_policy(common::fast_retries())
+        .retry_policy(fast_retries())
         .build()
         .unwrap();
     client.token().await.unwrap();
@@ -249,7 +247,7 @@ async fn a_rejected_key_is_not_retried() {
     let client = dstor_http::DstorClient::builder()
         .endpoint(server.base_url())
         .api_key(dstor_http::ApiKey::new("x".repeat(64)).unwrap())
-        .retry_policy(common::fast_retries())
+        .retry_policy(fast_retries())
         .build()
         .unwrap();
     let err = client.token().await.unwrap_err();

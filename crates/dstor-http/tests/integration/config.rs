@@ -1,17 +1,16 @@
-//! Configuration from the environment, and secrets kept out of every message.
-
-mod common;
+//! Configuration from the builder and the environment, and secrets kept out of every
+//! message.
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use dstor_http::{
-    ApiKey, ConfigError, DstorClient, DstorClientBuilder, EnvVarError, Environment,
-    ReqwestTransport, TokenLifetime,
+    ApiKey, ConfigError, DstorClient, DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT,
+    ENV_ENVIRONMENT, EnvVarError, Environment, ReqwestTransport, TokenLifetime,
 };
 use dstor_mock::{FakeDstor, Fault};
 
-use common::{assert_no_secret, chain};
+use crate::common::{assert_no_secret, builder, chain, client};
 
 const KEY: &str = "5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
 
@@ -129,17 +128,13 @@ fn from_env_reads_the_process_environment_when_unset() {
 async fn no_secret_in_any_debug_or_display() {
     let server = FakeDstor::start().await.unwrap();
     let key = server.api_key().to_owned();
-    let builder = common::builder(&server).proxy("http://user:hunter2@127.0.0.1:9");
+    let builder = builder(&server).proxy("http://user:hunter2@127.0.0.1:9");
     let mut texts = vec![format!("{builder:?}")];
-    let client = common::client(&server);
-    texts.push(format!("{client:?} {:?}", client.tokens()));
-    let token = client.token().await.unwrap();
+    let warm = client(&server);
+    texts.push(format!("{warm:?} {:?}", warm.tokens()));
+    let token = warm.token().await.unwrap();
     let token_text = token.expose_secret().to_owned();
-    texts.push(format!(
-        "{client:?} {:?} {:?}",
-        client.tokens(),
-        client.tokens().status()
-    ));
+    texts.push(format!("{warm:?} {:?} {:?}", warm.tokens(), warm.status()));
     texts.push(format!("{token:?}"));
     texts.push(format!("{:?}", ReqwestTransport::with_defaults().unwrap()));
 
@@ -166,7 +161,7 @@ async fn no_secret_in_any_debug_or_display() {
         Fault::DropConnection,
     ] {
         server.push_fault(fault);
-        let client = common::client(&server);
+        let client = client(&server);
         let err = client.token().await.unwrap_err();
         texts.push(chain(&err));
         texts.push(format!("{client:?}"));
@@ -226,4 +221,131 @@ async fn no_secret_in_any_debug_or_display() {
     for text in &texts {
         assert_no_secret(text, &[&key, &token_text, "hunter2"]);
     }
+}
+
+#[test]
+fn an_explicit_environment_replaces_what_the_variables_said() {
+    let builder = DstorClientBuilder::new()
+        .from_env_vars(env(&[
+            (ENV_API_KEY, KEY),
+            (ENV_ENDPOINT, "http://127.0.0.1:9"),
+        ]))
+        .unwrap()
+        .environment(Environment::Testnet);
+    let client = builder.build().unwrap();
+    assert_eq!(client.environment(), &Environment::Testnet);
+}
+
+#[test]
+fn an_endpoint_overrides_the_environment_whatever_the_order() {
+    let client = DstorClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .endpoint("http://127.0.0.1:9/")
+        .environment(Environment::Testnet)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client.environment().base_url().as_str(),
+        "http://127.0.0.1:9"
+    );
+}
+
+#[test]
+fn unset_variables_keep_earlier_settings() {
+    let builder = DstorClientBuilder::new()
+        .environment(Environment::Testnet)
+        .api_key(ApiKey::new(KEY).unwrap())
+        .from_env_vars(env(&[(ENV_ENVIRONMENT, " "), (ENV_ENDPOINT, "")]))
+        .unwrap();
+    let client = builder.build().unwrap();
+    assert_eq!(client.environment(), &Environment::Testnet);
+}
+
+#[test]
+fn an_empty_key_variable_is_an_error_that_names_it() {
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[(ENV_API_KEY, "")]))
+        .unwrap_err();
+    assert_eq!(err.env_var(), Some(ENV_API_KEY));
+}
+
+#[test]
+fn a_bad_endpoint_variable_keeps_the_reason_and_drops_the_value() {
+    let err = DstorClientBuilder::new()
+        .from_env_vars(env(&[(ENV_ENDPOINT, "ftp://secret-host.example")]))
+        .unwrap_err();
+    assert_eq!(err.env_var(), Some(ENV_ENDPOINT));
+    let text = chain(&err);
+    assert!(text.contains("scheme"), "{text}");
+    assert!(!text.contains("secret-host"), "{text}");
+}
+
+#[test]
+fn build_validates_lifetime_and_user_agent() {
+    let base = || DstorClientBuilder::new().api_key(ApiKey::new(KEY).unwrap());
+    assert!(matches!(
+        base()
+            .token_lifetime(TokenLifetime::After(Duration::ZERO))
+            .build(),
+        Err(ConfigError::InvalidTokenLifetime(_))
+    ));
+    for bad in ["bad\nagent", "café/1.0"] {
+        assert!(matches!(
+            base().user_agent_suffix(bad).build(),
+            Err(ConfigError::InvalidUserAgent)
+        ));
+    }
+    assert!(base().user_agent_suffix("my-app/1.0").build().is_ok());
+}
+
+#[test]
+fn debug_never_shows_key_proxy_or_endpoint_credentials() {
+    let builder = DstorClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .proxy("http://user:hunter2@proxy.example:3128")
+        .endpoint("https://user:pa55word@api.example");
+    let text = format!("{builder:?}");
+    for secret in [KEY, "hunter2", "pa55word"] {
+        assert!(!text.contains(secret), "{text}");
+    }
+}
+
+#[test]
+fn a_bad_proxy_is_refused_without_echoing_it() {
+    let err = DstorClientBuilder::new()
+        .api_key(ApiKey::new(KEY).unwrap())
+        .proxy("::not a url hunter2")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, ConfigError::InvalidProxy), "{err:?}");
+    assert!(!chain(&err).contains("hunter2"));
+}
+
+#[test]
+fn the_variables_count_as_an_environment_set_where_they_are_read() {
+    let base = |builder: DstorClientBuilder| {
+        builder
+            .build()
+            .unwrap()
+            .environment()
+            .base_url()
+            .as_str()
+            .to_owned()
+    };
+    // An explicit endpoint wins over DSTOR_ENDPOINT, read before or after it.
+    let endpoint = "http://127.0.0.1:1";
+    let variables = env(&[(ENV_API_KEY, KEY), (ENV_ENDPOINT, "http://127.0.0.1:2")]);
+    let before = DstorClientBuilder::new().endpoint(endpoint);
+    assert_eq!(base(before.from_env_vars(&variables).unwrap()), endpoint);
+    let after = DstorClientBuilder::new().from_env_vars(&variables).unwrap();
+    assert_eq!(base(after.endpoint(endpoint)), endpoint);
+    // Between an environment and the variables, the later one wins.
+    let production = env(&[(ENV_API_KEY, KEY), (ENV_ENVIRONMENT, "production")]);
+    let client = DstorClientBuilder::new()
+        .environment(Environment::Testnet)
+        .from_env_vars(&production)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(client.environment(), &Environment::Production);
 }

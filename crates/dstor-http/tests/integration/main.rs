@@ -1,0 +1,16 @@
+//! dstor-http's integration tests, in one binary (one link, one process): `DstorClient`
+//! and `ReqwestTransport` against the fake dStor on 127.0.0.1.
+
+/// What the tests share: a client pointed at a fake server, fast retries, and the one
+/// helper that renders an error with its chain of sources.
+mod common;
+
+/// Configuration from the builder and the environment variables, and secrets kept out of
+/// every message.
+mod config;
+
+/// A token end to end: the request as sent, the cache, and how each answer is classified.
+mod exchange;
+
+/// The transport's limits: body size, time, redirects, proxies, plain http.
+mod transport;
