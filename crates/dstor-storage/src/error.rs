@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dstor_auth::{AuthError, TransportError};
+use dstor_types::{FileNameError, UploadApiError, UploadRequestError};
 
 /// Why an upload or a download failed.
 ///
@@ -47,12 +48,22 @@ pub enum StorageError {
         path: PathBuf,
     },
     /// A stored name that dStor cannot take safely.
-    #[error("the file name {name:?} cannot be stored: {reason}")]
+    #[error(
+        "the file name {name:?} cannot be stored: give a relative name without `.` or `..` segments"
+    )]
     InvalidName {
         /// The name (at most 200 characters of it).
         name: String,
         /// What is wrong with it.
-        reason: &'static str,
+        #[source]
+        source: FileNameError,
+    },
+    /// The folder path or the comment of the upload cannot be sent.
+    #[error("the upload cannot be sent as configured")]
+    InvalidUpload {
+        /// What is wrong.
+        #[source]
+        source: UploadRequestError,
     },
     /// Two files of one upload would be stored under the same name.
     #[error("two files would be stored as {name:?}: give each file its own name")]
@@ -83,23 +94,22 @@ pub enum StorageError {
         #[source]
         source: TransportError,
     },
-    /// dStor answered a request with an error status.
-    #[error("dStor refused {stage} ({status}){}", said(.message))]
-    Refused {
+    /// dStor answered a request with an error status, or with a body this SDK cannot read.
+    #[error("dStor refused {stage}{}", status_of(.source))]
+    Api {
         /// Which request.
         stage: Stage,
-        /// The HTTP status.
-        status: u16,
-        /// At most 200 characters of what dStor said.
-        message: Option<String>,
+        /// How dStor answered (its words scrubbed of the upload token).
+        #[source]
+        source: UploadApiError,
     },
-    /// dStor answered a request in a way this SDK cannot read.
-    #[error("dStor's answer to {stage} cannot be read: {reason}")]
-    InvalidResponse {
-        /// Which request.
-        stage: Stage,
-        /// What is wrong with it.
-        reason: String,
+    /// dStor accepted a chunk before every byte of it was sent.
+    #[error("dStor accepted chunk {chunk} before {name:?} was sent in full: upload it again")]
+    SentIncomplete {
+        /// The 1-based chunk number.
+        chunk: usize,
+        /// The file cut short.
+        name: String,
     },
     /// A chunk was larger than dStor accepts (413).
     #[error(
@@ -131,6 +141,21 @@ pub enum StorageError {
         last_status: Option<String>,
         /// Each file's stored name and local CID (as text), in upload order.
         files: Vec<(String, String)>,
+    },
+    /// dStor stored the upload, but not every file under the CID computed locally.
+    #[error(
+        "{} file(s) were not stored under their local CID, the first {:?}: compare the local and stored CIDs, and upload again",
+        .files.len(), .files.first().map(|f| f.0.as_str()).unwrap_or_default()
+    )]
+    NotVerified {
+        /// Each such file's stored name, local CID and stored CID (if dStor listed it).
+        files: Vec<(String, String, Option<String>)>,
+    },
+    /// A CID this SDK cannot verify a download against (only CIDv0, `Qm…`, can be).
+    #[error("{cid} is not a CIDv0 (Qm…): only CIDv0 downloads can be verified")]
+    UnsupportedCid {
+        /// The CID.
+        cid: String,
     },
     /// A download was redirected somewhere it may not go, or too often.
     #[error("the download was redirected unsafely: {reason}")]
@@ -175,9 +200,21 @@ impl StorageError {
         match self {
             Self::Auth(e) => e.is_retryable(),
             Self::Transport { source, .. } => source.is_retryable(),
-            Self::Refused { status, .. } => matches!(status, 408 | 429 | 500 | 502 | 503 | 504),
+            Self::Api { source, .. } => source.is_retryable(),
             Self::DeadlinePassed { .. } => true,
             _ => false,
+        }
+    }
+
+    /// How long dStor asked the client to wait before trying again, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Auth(e) => e.retry_after(),
+            Self::Api {
+                source: UploadApiError::Api(e),
+                ..
+            } => e.retry_after(),
+            _ => None,
         }
     }
 
@@ -192,8 +229,18 @@ impl StorageError {
                 | Self::Unreadable { .. }
                 | Self::NotAFile { .. }
                 | Self::InvalidName { .. }
+                | Self::InvalidUpload { .. }
                 | Self::DuplicateName { .. }
         )
+    }
+}
+
+/// A transport's failure of the request of `stage`: the token provider's own error when
+/// no token could be had.
+pub(crate) fn from_transport(stage: Stage, source: TransportError) -> StorageError {
+    match source.auth_error() {
+        Some(auth) => StorageError::Auth(auth.clone()),
+        None => StorageError::Transport { stage, source },
     }
 }
 
@@ -222,19 +269,19 @@ impl std::fmt::Display for Stage {
     }
 }
 
-struct Said<'a>(&'a Option<String>);
+struct StatusOf(Option<u16>);
 
-impl std::fmt::Display for Said<'_> {
+impl std::fmt::Display for StatusOf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {
-            Some(m) => write!(f, " (dStor said {m:?})"),
-            None => Ok(()),
+            Some(status) => write!(f, " ({status})"),
+            None => f.write_str(" with an answer that cannot be read"),
         }
     }
 }
 
-fn said(message: &Option<String>) -> Said<'_> {
-    Said(message)
+fn status_of(error: &UploadApiError) -> StatusOf {
+    StatusOf(error.status())
 }
 
 struct At<'a>(&'a Option<PathBuf>);

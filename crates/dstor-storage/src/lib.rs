@@ -19,16 +19,24 @@
 //! ```
 #![deny(missing_docs)]
 
+mod authorize;
+mod download;
 mod error;
 mod multipart;
 mod plan;
 mod progress;
 mod redirect;
+mod report;
+mod retry;
+mod storage;
 mod target;
+mod upload;
 mod wait;
 
 pub use error::{Stage, StorageError};
 pub use plan::{DEFAULT_FILES_PER_CHUNK, DEFAULT_FOLDER_PATH, Plan, Upload};
 pub use progress::Progress;
 pub use redirect::MAX_REDIRECTS;
+pub use report::{Downloaded, UploadReport, UploadedFile};
+pub use storage::{Storage, StorageBuilder};
 pub use wait::WaitPolicy;

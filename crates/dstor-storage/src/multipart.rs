@@ -8,6 +8,8 @@ use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
 use tokio::io::{AsyncRead, AsyncReadExt as _};
 
+use dstor_types::Multipart;
+
 use crate::StorageError;
 use crate::plan::{FileData, PlannedFile};
 
@@ -26,7 +28,7 @@ pub(crate) trait Observer: Send + Sync {
 
 /// The multipart body of one chunk.
 pub(crate) struct ChunkBody {
-    boundary: Arc<str>,
+    multipart: Arc<Multipart>,
     files: Vec<Arc<PlannedFile>>,
     observer: Arc<dyn Observer>,
 }
@@ -34,28 +36,24 @@ pub(crate) struct ChunkBody {
 impl ChunkBody {
     /// A body of `files`, with a fresh random boundary.
     pub(crate) fn new(files: Vec<Arc<PlannedFile>>, observer: Arc<dyn Observer>) -> Self {
-        let boundary = format!("dstor-{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
         Self {
-            boundary: boundary.into(),
+            multipart: Arc::new(Multipart::new()),
             files,
             observer,
         }
     }
 
-    /// The `Content-Type` header value.
-    pub(crate) fn content_type(&self) -> String {
-        format!("multipart/form-data; boundary={}", self.boundary)
+    /// The framing.
+    pub(crate) fn multipart(&self) -> &Multipart {
+        &self.multipart
     }
 
     /// The exact number of bytes [`ChunkBody::stream`] yields when every source holds what
-    /// it declared.
+    /// it declared (saturating: such a body cannot be sent anyway).
     pub(crate) fn content_length(&self) -> u64 {
-        let parts: u64 = self
-            .files
-            .iter()
-            .map(|f| part_head(&self.boundary, &f.name).len() as u64 + f.len + 2)
-            .sum();
-        parts + closing(&self.boundary).len() as u64
+        self.multipart
+            .body_len(self.files.iter().map(|f| (&f.name, f.len)))
+            .unwrap_or(u64::MAX)
     }
 
     /// Whether [`ChunkBody::stream`] can be called more than once with the same result:
@@ -68,7 +66,7 @@ impl ChunkBody {
     /// starts, so each call reads them afresh.
     pub(crate) fn stream(&self) -> impl Stream<Item = Result<Bytes, io::Error>> + Send + 'static {
         let state = State {
-            boundary: Arc::clone(&self.boundary),
+            multipart: Arc::clone(&self.multipart),
             files: self.files.iter().cloned().collect(),
             observer: Arc::clone(&self.observer),
             current: None,
@@ -82,7 +80,7 @@ impl ChunkBody {
 }
 
 struct State {
-    boundary: Arc<str>,
+    multipart: Arc<Multipart>,
     files: VecDeque<Arc<PlannedFile>>,
     observer: Arc<dyn Observer>,
     current: Option<Part>,
@@ -121,10 +119,10 @@ impl State {
     async fn start_part(&mut self) -> Result<Bytes, io::Error> {
         let Some(file) = self.files.pop_front() else {
             self.done = true;
-            return Ok(Bytes::from(closing(&self.boundary)));
+            return Ok(Bytes::from(self.multipart.closing()));
         };
         let reader = open(&*self.observer, &file).await?;
-        let head = part_head(&self.boundary, &file.name);
+        let head = self.multipart.part_header(&file.name);
         self.observer.start(&file);
         self.current = Some(Part {
             file,
@@ -153,8 +151,8 @@ impl State {
                 }
             }
             return self.start_part().await.map(|next| {
-                let mut joined = BytesMut::with_capacity(2 + next.len());
-                joined.extend_from_slice(b"\r\n");
+                let mut joined = BytesMut::with_capacity(Multipart::PART_END.len() + next.len());
+                joined.extend_from_slice(Multipart::PART_END);
                 joined.extend_from_slice(&next);
                 joined.freeze()
             });
@@ -231,27 +229,16 @@ fn fail(
     source: Option<io::Error>,
 ) -> io::Error {
     let reason = reason.into();
-    let error = io::Error::other(format!("{:?} could not be read: {reason}", &*file.name));
+    let error = io::Error::other(format!(
+        "{:?} could not be read: {reason}",
+        file.name.as_str()
+    ));
     observer.failed(StorageError::Read {
-        name: file.name.to_string(),
+        name: file.name.as_str().to_owned(),
         reason,
         source,
     });
     error
-}
-
-/// The delimiter and headers that open a part. The CRLF that ends a part's data is sent
-/// before the next head or the closing delimiter. `name` was checked: no `"`, `\\` or
-/// control character can end the quoted file name or the header line.
-fn part_head(boundary: &str, name: &str) -> String {
-    format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-    )
-}
-
-/// The closing delimiter (after the CRLF that ends the last part).
-fn closing(boundary: &str) -> String {
-    format!("--{boundary}--\r\n")
 }
 
 #[cfg(test)]

@@ -2,11 +2,13 @@
 
 use std::fmt;
 use std::io;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
-use http::HeaderValue;
+use dstor_types::{
+    ChunkRequest, Environment, FileName, Multipart, UploadToken, UploadTokenRequest,
+};
 use tokio::io::AsyncRead;
 
 use crate::StorageError;
@@ -161,17 +163,14 @@ impl Upload {
                 reason: "it must be at least 1",
             });
         }
-        let comment = match &self.comment {
-            None => None,
-            Some(text) => Some(comment_header(text)?),
-        };
+        check_options(&self.folder_path, self.comment.as_deref())?;
         let mut files = Vec::with_capacity(self.sources.len());
         for (index, source) in self.sources.into_iter().enumerate() {
             let mut file = check(source).await?;
             file.index = index;
             files.push(file);
         }
-        let mut names: Vec<&str> = files.iter().map(|f| f.name.as_ref()).collect();
+        let mut names: Vec<&str> = files.iter().map(|f| f.label.as_ref()).collect();
         names.sort_unstable();
         if let Some(pair) = names.windows(2).find(|w| w[0] == w[1]) {
             return Err(StorageError::DuplicateName {
@@ -187,7 +186,7 @@ impl Upload {
             files,
             chunks,
             folder_path: self.folder_path,
-            comment,
+            comment: self.comment,
             progress: self.progress,
         })
     }
@@ -209,7 +208,7 @@ pub struct Plan {
     pub(crate) files: Vec<Arc<PlannedFile>>,
     pub(crate) chunks: Vec<Vec<Arc<PlannedFile>>>,
     pub(crate) folder_path: String,
-    pub(crate) comment: Option<HeaderValue>,
+    pub(crate) comment: Option<String>,
     pub(crate) progress: Option<ProgressFn>,
 }
 
@@ -234,7 +233,7 @@ impl Plan {
     pub fn chunk_names(&self) -> Vec<Vec<&str>> {
         self.chunks
             .iter()
-            .map(|c| c.iter().map(|f| f.name.as_ref()).collect())
+            .map(|c| c.iter().map(|f| f.label.as_ref()).collect())
             .collect()
     }
 
@@ -301,7 +300,9 @@ impl fmt::Debug for Source {
 #[derive(Debug)]
 pub(crate) struct PlannedFile {
     /// The stored name.
-    pub(crate) name: Arc<str>,
+    pub(crate) name: FileName,
+    /// The same, shared with progress events.
+    pub(crate) label: Arc<str>,
     /// Its length in bytes.
     pub(crate) len: u64,
     /// Its 0-based position among all files of the upload.
@@ -361,9 +362,13 @@ async fn check(source: Source) -> Result<PlannedFile, StorageError> {
         Source::Bytes { name, data } => (name, data.len() as u64, FileData::Bytes(data)),
         Source::Reader { name, len, reader } => (name, len, FileData::Reader(reader)),
     };
-    check_name(&name)?;
+    let checked = FileName::new(name.as_str()).map_err(|source| StorageError::InvalidName {
+        name: name.chars().take(200).collect(),
+        source,
+    })?;
     Ok(PlannedFile {
-        name: name.into(),
+        name: checked,
+        label: name.into(),
         len,
         index: 0,
         data,
@@ -397,55 +402,25 @@ async fn check_path(path: &Path) -> Result<u64, StorageError> {
     Ok(meta.len())
 }
 
-/// A stored name: not empty, relative, no `.` or `..` part, no control character, no
-/// backslash (a Windows separator), and no `"` (it ends the multipart file name).
-pub(crate) fn check_name(name: &str) -> Result<(), StorageError> {
-    let refuse = |reason: &'static str| {
-        Err(StorageError::InvalidName {
-            name: name.chars().take(200).collect(),
-            reason,
-        })
-    };
-    if name.is_empty() {
-        return refuse("it is empty");
-    }
-    if name.chars().any(char::is_control) {
-        return refuse("it holds a control character");
-    }
-    if name.contains(['\\', '"']) {
-        return refuse("it holds a backslash or a double quote");
-    }
-    let path = Path::new(name);
-    if name.starts_with('/') || path.is_absolute() || path.has_root() {
-        return refuse("it is an absolute path; give a name relative to the folder path");
-    }
-    for part in name.split('/') {
-        if part == ".." {
-            return refuse("it holds `..`, which would leave the folder");
-        }
-        if part.is_empty() || part == "." {
-            return refuse("it has an empty or `.` path segment");
-        }
-    }
-    if path
-        .components()
-        .any(|c| !matches!(c, Component::Normal(_)))
-    {
-        return refuse("it is not a plain relative path");
+/// Checks the folder path and the comment by the rules of the requests that carry them,
+/// so that they fail before the first request.
+fn check_options(folder_path: &str, comment: Option<&str>) -> Result<(), StorageError> {
+    let invalid = |source| StorageError::InvalidUpload { source };
+    let base = Environment::Production.base_url();
+    UploadTokenRequest::new(base.clone(), 1)
+        .and_then(|r| r.folder_path(folder_path))
+        .map_err(invalid)?;
+    if let Some(comment) = comment {
+        // Any token does: only the comment is checked.
+        let token = UploadToken::new("check").map_err(|_| StorageError::InvalidOption {
+            option: "comment",
+            reason: "it cannot be checked",
+        })?;
+        ChunkRequest::new(base, token, Multipart::new())
+            .comment(comment)
+            .map_err(invalid)?;
     }
     Ok(())
-}
-
-/// The `x-dstor-comment` value of `text`: visible ASCII and spaces only.
-fn comment_header(text: &str) -> Result<HeaderValue, StorageError> {
-    let bad = || StorageError::InvalidOption {
-        option: "comment",
-        reason: "it must be printable ASCII (it travels in an HTTP header)",
-    };
-    if !text.bytes().all(|b| b == b' ' || b.is_ascii_graphic()) {
-        return Err(bad());
-    }
-    HeaderValue::from_str(text).map_err(|_| bad())
 }
 
 #[cfg(test)]

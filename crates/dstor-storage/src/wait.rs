@@ -146,13 +146,13 @@ mod tests {
 
     use super::*;
 
+    /// When each poll happened, since the start.
+    type Seen = Arc<Mutex<Vec<Duration>>>;
+    /// One scripted poll.
+    type Polled = std::future::Ready<Result<Step<&'static str>, ()>>;
+
     /// A scripted status source that records when it was polled.
-    fn script(
-        steps: Vec<Step<&'static str>>,
-    ) -> (
-        Arc<Mutex<Vec<Duration>>>,
-        impl FnMut() -> std::future::Ready<Result<Step<&'static str>, ()>>,
-    ) {
+    fn script(steps: Vec<Step<&'static str>>) -> (Seen, impl FnMut() -> Polled) {
         let start = Instant::now();
         let seen = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&seen);
