@@ -1,4 +1,5 @@
-//! A fake dStor token service on loopback, for tests, benchmarks and examples.
+//! A fake dStor service on loopback (tokens, uploads, the gateway), for
+//! tests, benchmarks and examples.
 //!
 //! ```
 //! # #[tokio::main(flavor = "current_thread")]
@@ -36,8 +37,37 @@
 //! Each connection is served on its own task, so a delay slows every request
 //! without serialising them.
 //!
-//! Dropping the [`FakeDstor`] (or [`FakeDstor::shutdown`]) stops the listener and
-//! every connection.
+//! # Storage
+//!
+//! The same listener serves dStor's v1 upload flow (trailing slashes optional;
+//! every endpoint wants `Authorization: Bearer <jwt>` issued by this server and
+//! unexpired, else `401` with a JSON `message` that echoes nothing):
+//!
+//! - `POST /v1/upload/get-token/` with `{"chunks_number": <int >= 1>,
+//!   "folder_path": "<string>"}` answers `{"message":"ok","token":"<upload
+//!   token>"}` (random); a malformed body gets `400` saying what is wrong;
+//! - `POST /v1/upload/` with `x-dstor-upload-token` and a
+//!   `multipart/form-data` body stores each part under its `filename` (any
+//!   field name) and answers `{"status":"ok"}`. Parts are streamed to files
+//!   in a temporary directory ([`FakeDstor::spool_dir`]) while their CIDv0 is
+//!   computed as `ipfs add` does with kubo's defaults, so memory stays bounded
+//!   whatever the file size. A chunk beyond `chunks_number`, a part without a
+//!   file name or a malformed body gets `400` and leaves nothing behind; a body
+//!   over [`FakeDstorBuilder::max_upload_bytes`] (default 4 GiB) gets `413`;
+//! - `GET /v1/upload/get-status/` answers `{"status":"UPLOADING"}` until every
+//!   chunk has arrived, then moves one stage per poll: `ADDING_TO_IPFS`,
+//!   `SAVING_DATA`, then `DONE` for good, with `data: [{"Hash": "<CIDv0>",
+//!   "Name": "<file name>"}, …]` in the order the files arrived.
+//!
+//! Once an upload is `DONE`, `GET /ipfs/<cid>` answers `308` to a second
+//! listener playing a storage node ([`FakeDstor::node_url`]), which answers
+//! `/ipfs/<cid>` with a `308` adding the slash and `/ipfs/<cid>/` with the
+//! bytes (`Content-Length` set); unknown content gets `404`. The node records
+//! what it receives ([`FakeDstor::node_requests`]). [`StorageFault`]s script
+//! misbehaviour of the storage endpoints and the node.
+//!
+//! Dropping the [`FakeDstor`] (or [`FakeDstor::shutdown`]) stops both listeners
+//! and every connection, and removes the spool directory.
 
 #![deny(missing_docs)]
 
@@ -68,8 +98,9 @@ use state::Shared;
 
 /// A running fake dStor server on a local port.
 ///
-/// Dropping it stops the server: the listener closes and every connection
-/// (including hanging and endless answers) is aborted.
+/// Dropping it stops the server: both listeners close, every connection
+/// (including hanging and endless answers) is aborted and the spooled uploads
+/// are removed.
 pub struct FakeDstor {
     addr: SocketAddr,
     api_key: String,
@@ -129,7 +160,8 @@ impl FakeDstor {
         &self.api_key
     }
 
-    /// Every request received so far, on any path, in arrival order.
+    /// Every request the main listener received so far, on any path, in
+    /// arrival order (the storage node's are [`node_requests`](Self::node_requests)).
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.shared.requests()
     }

@@ -40,6 +40,10 @@ pub fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
         }
         // The address and the key are what a caller reads; once it has them it may close
         // the pipe, and the service must outlive that: the hints below are best-effort.
+        let _ = outln!(
+            "also serving uploads (/v1/upload/) and the gateway (/ipfs/<cid>, storage node at {})",
+            server.node_url()
+        );
         let _ = outln!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token");
         let _ = outln!("press Ctrl-C to stop");
         shutdown_signal().await;

@@ -19,6 +19,9 @@ use crate::service::message;
 /// The most bytes read from a spool file per frame.
 const READ_SIZE: usize = 64 * 1024;
 
+/// The write buffer of a spool file: few, large writes.
+const WRITE_BUFFER: usize = 1024 * 1024;
+
 /// One file part received and spooled.
 #[derive(Debug)]
 pub(crate) struct Received {
@@ -135,7 +138,8 @@ async fn spool(mut field: multer::Field<'static>, path: &Path) -> Result<(String
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: format!("cannot spool the file: {error}"),
     };
-    let mut file = tokio::fs::File::create(path).await.map_err(io_refusal)?;
+    let file = tokio::fs::File::create(path).await.map_err(io_refusal)?;
+    let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut cid = CidV0::new();
     let mut size = 0u64;
     while let Some(bytes) = field.chunk().await? {

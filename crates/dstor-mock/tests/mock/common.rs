@@ -304,3 +304,8 @@ impl Upload {
         panic!("the upload never reached DONE");
     }
 }
+
+/// How many files are in the spool directory.
+pub fn spooled(server: &dstor_mock::FakeDstor) -> usize {
+    std::fs::read_dir(server.spool_dir()).unwrap().count()
+}

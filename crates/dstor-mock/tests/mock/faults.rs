@@ -1,7 +1,5 @@
 //! Scripted faults, delays and shutdown.
 
-
-
 use std::time::{Duration, Instant};
 
 use crate::common::{raw, token};
@@ -31,7 +29,9 @@ async fn other_paths_do_not_consume_faults() {
     let server = FakeDstor::start().await.unwrap();
     server.push_fault(Fault::Status(500));
     assert_eq!(
-        crate::common::request(server.addr(), "GET", "/", &[]).await.status,
+        crate::common::request(server.addr(), "GET", "/", &[])
+            .await
+            .status,
         404
     );
     assert_eq!(token(server.addr(), &[]).await.status, 500);

@@ -1,1 +1,167 @@
-//! The gateway.
+//! The gateway's redirect, the storage node and its bytes.
+
+use dstor_mock::{FakeDstor, StorageFault};
+
+use crate::common::{Upload, pattern, request};
+
+const HELLO: &str = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN";
+
+/// A server holding `hello\n` and `pattern(len)`, uploaded to `DONE`; returns
+/// the CID of the pattern.
+async fn server_with(len: usize) -> (FakeDstor, String) {
+    let server = FakeDstor::start().await.unwrap();
+    let upload = Upload::start(&server, 1, "/").await;
+    let big = pattern(len);
+    let reply = upload
+        .chunk(&[("hello.txt", b"hello\n"), ("big.bin", &big)])
+        .await;
+    assert_eq!(reply.status, 200);
+    let data = upload.done().await;
+    let cid = data[1]["Hash"].as_str().unwrap().to_owned();
+    (server, cid)
+}
+
+#[tokio::test]
+async fn the_gateway_redirects_to_the_node_which_serves_the_bytes() {
+    let (server, cid) = server_with(3 << 20).await;
+    assert_ne!(server.node_addr(), server.addr());
+
+    let reply = request(server.addr(), "GET", &format!("/ipfs/{cid}"), &[]).await;
+    assert_eq!(reply.status, 308);
+    let location = reply.header("location").unwrap().to_owned();
+    assert_eq!(location, format!("{}/ipfs/{cid}/", server.node_url()));
+    let slash = request(server.addr(), "GET", &format!("/ipfs/{cid}/"), &[]).await;
+    assert_eq!(slash.header("location"), Some(location.as_str()));
+
+    // Like dStor's node code: no slash, a 308 adding it.
+    let node = server.node_addr();
+    let reply = request(node, "GET", &format!("/ipfs/{cid}"), &[]).await;
+    assert_eq!(reply.status, 308);
+    assert_eq!(
+        reply.header("location"),
+        Some(format!("/ipfs/{cid}/").as_str())
+    );
+
+    let reply = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.header("content-length"),
+        Some((3u64 << 20).to_string().as_str())
+    );
+    assert_eq!(
+        reply.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert!(reply.body == pattern(3 << 20), "the bytes uploaded");
+
+    let head = crate::common::raw(node, "HEAD", &format!("/ipfs/{HELLO}/"), &[])
+        .await
+        .unwrap();
+    let head = String::from_utf8(head).unwrap().to_ascii_lowercase();
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-length: 6\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "a head only: {head}");
+    let reply = request(node, "GET", &format!("/ipfs/{HELLO}/"), &[]).await;
+    assert_eq!(reply.body, b"hello\n");
+
+    // The node saw exactly the requests sent to it, headers included.
+    let seen: Vec<_> = server
+        .node_requests()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.clone()))
+        .collect();
+    let want = |method: &str, path: String| (method.to_owned(), path);
+    assert_eq!(
+        seen,
+        [
+            want("GET", format!("/ipfs/{cid}")),
+            want("GET", format!("/ipfs/{cid}/")),
+            want("HEAD", format!("/ipfs/{HELLO}/")),
+            want("GET", format!("/ipfs/{HELLO}/")),
+        ]
+    );
+    let node_requests = server.node_requests();
+    assert!(
+        node_requests
+            .iter()
+            .all(|r| !r.headers.contains_key("authorization"))
+    );
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| !r.path.starts_with("/ipfs/") || r.headers.get("host").is_some())
+    );
+}
+
+#[tokio::test]
+async fn the_node_records_every_header_it_is_sent() {
+    let server = FakeDstor::start().await.unwrap();
+    let node = server.node_addr();
+    let reply = request(
+        node,
+        "GET",
+        &format!("/ipfs/{HELLO}/"),
+        &[
+            ("authorization", "Bearer leaked"),
+            ("api-key", "leaked-key"),
+        ],
+    )
+    .await;
+    assert_eq!(reply.status, 404);
+    let recorded = server.node_requests();
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0].headers["authorization"], "Bearer leaked");
+    assert_eq!(recorded[0].headers["api-key"], "leaked-key");
+    let debug = format!("{recorded:?}");
+    assert!(!debug.contains("leaked"), "{debug}");
+    assert!(
+        server.requests().is_empty(),
+        "the main listener saw nothing"
+    );
+}
+
+#[tokio::test]
+async fn unknown_content_is_a_404_everywhere() {
+    let (server, _) = server_with(10).await;
+    let unknown = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH";
+    for addr in [server.addr(), server.node_addr()] {
+        for path in [format!("/ipfs/{unknown}"), format!("/ipfs/{unknown}/")] {
+            let reply = request(addr, "GET", &path, &[]).await;
+            assert_eq!(reply.status, 404, "{addr} {path}");
+            assert!(reply.json()["message"].is_string());
+        }
+        assert_eq!(request(addr, "GET", "/ipfs/", &[]).await.status, 404);
+        let reply = request(addr, "POST", &format!("/ipfs/{HELLO}/"), &[]).await;
+        assert_eq!(reply.status, 405);
+    }
+}
+
+#[tokio::test]
+async fn content_is_served_only_once_its_upload_is_done() {
+    let server = FakeDstor::start().await.unwrap();
+    let upload = Upload::start(&server, 1, "/").await;
+    assert_eq!(upload.chunk(&[("a.txt", b"hello\n")]).await.status, 200);
+    for stage in ["ADDING_TO_IPFS", "SAVING_DATA"] {
+        let reply = request(server.addr(), "GET", &format!("/ipfs/{HELLO}"), &[]).await;
+        assert_eq!(reply.status, 404, "before {stage}");
+        assert_eq!(upload.stage().await, stage);
+    }
+    assert_eq!(upload.stage().await, "DONE");
+    let reply = request(server.addr(), "GET", &format!("/ipfs/{HELLO}"), &[]).await;
+    assert_eq!(reply.status, 308);
+}
+
+#[tokio::test]
+async fn a_wrong_bytes_node_changes_one_byte_once() {
+    let (server, cid) = server_with(1000).await;
+    let node = server.node_addr();
+    server.push_storage_fault(StorageFault::WrongBytes);
+    let wrong = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
+    assert_eq!(wrong.status, 200);
+    assert_eq!(wrong.body.len(), 1000);
+    assert_ne!(wrong.body, pattern(1000));
+    assert_eq!(wrong.body[1..], pattern(1000)[1..]);
+    let right = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
+    assert_eq!(right.body, pattern(1000));
+}

@@ -1,7 +1,5 @@
 //! The normal behaviour of the token endpoint.
 
-
-
 use std::time::Duration;
 
 use crate::common::{claims, now, request, token};
