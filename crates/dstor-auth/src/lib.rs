@@ -36,6 +36,7 @@
 //! The `test-util` feature adds the `fake` module: scripted providers and transports for tests.
 #![deny(missing_docs)]
 
+mod body;
 mod builder;
 mod cache;
 mod error;
@@ -49,6 +50,7 @@ mod transport;
 #[cfg(any(test, feature = "test-util"))]
 pub mod fake;
 
+pub use body::Body;
 pub use builder::{BuildError, TokensBuilder};
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
@@ -56,6 +58,11 @@ pub use exchange::{ApiKeyProvider, TokenLifetime};
 pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider, token_provider_fn};
 pub use retry::{RetryPolicy, RetryingProvider};
 pub use tokens::Tokens;
-pub use transport::{FnTransport, HttpTransport, transport_fn};
+#[cfg(feature = "mockall")]
+pub use transport::MockHttpTransport;
+pub use transport::{FnTransport, HttpTransport, MAX_BUFFERED_REQUEST_BYTES, transport_fn};
+
+pub use async_trait::async_trait;
+pub use http;
 
 pub use dstor_types::AccessToken;

@@ -69,7 +69,8 @@ pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT
 pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, ReqwestTransport,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    ReqwestTransport, ReqwestTransportBuilder,
 };
 
 pub use dstor_auth::{

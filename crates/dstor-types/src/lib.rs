@@ -27,14 +27,17 @@
 #![deny(missing_docs)]
 
 mod api_key;
+mod cid;
 mod environment;
 mod expiration;
 mod jwt;
 mod request;
 mod response;
+mod storage;
 mod token;
 
 pub use api_key::{API_KEY_LEN, ApiKey, ApiKeyError, CharProblem};
+pub use cid::{CHUNK_SIZE, Cid, CidBuilder, CidError, GATEWAY_PATH, MAX_CID_LEN, MAX_LINKS};
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
@@ -42,6 +45,12 @@ pub use request::{
     API_KEY_HEADER, EXPIRATION_HEADER, RequestError, TokenRequest, USER_AGENT, user_agent_header,
 };
 pub use response::{ApiError, InvalidBody, MAX_MESSAGE_CHARS, parse_token_response, retry_after};
+pub use storage::{
+    BodyError, COMMENT_HEADER, ChunkRequest, FORM_FIELD, FileName, FileNameError, MAX_COMMENT_LEN,
+    MAX_FILE_NAME_LEN, Multipart, MultipartError, StatusRequest, StoredFile, UPLOAD_PATH,
+    UPLOAD_STATUS_PATH, UPLOAD_TOKEN_HEADER, UPLOAD_TOKEN_PATH, UploadApiError, UploadRequestError,
+    UploadStatus, UploadToken, UploadTokenError, UploadTokenRequest, parse_status,
+};
 pub use token::{AccessToken, MAX_TOKEN_LEN, TokenError};
 
 pub use secrecy;
