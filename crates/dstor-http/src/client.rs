@@ -8,6 +8,8 @@ use dstor_types::{AccessToken, Environment};
 
 use crate::{ConfigError, DstorClientBuilder, ReqwestTransport};
 
+mod storage;
+
 /// A dStor client: hands out access tokens, fetched with the API key, cached and refreshed
 /// ahead of expiry.
 ///

@@ -77,4 +77,8 @@ pub use dstor_auth::{
     AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
     Tokens,
 };
+pub use dstor_storage::{
+    Cid, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
+    WaitPolicy,
+};
 pub use dstor_types::{AccessToken, ApiKey, Environment};

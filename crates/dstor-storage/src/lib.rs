@@ -40,3 +40,5 @@ pub use redirect::MAX_REDIRECTS;
 pub use report::{Downloaded, UploadReport, UploadedFile};
 pub use storage::{Storage, StorageBuilder};
 pub use wait::WaitPolicy;
+
+pub use dstor_types::{Cid, CidBuilder};

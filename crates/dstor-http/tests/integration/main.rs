@@ -14,3 +14,6 @@ mod exchange;
 
 /// The transport's limits: body size, time, redirects, proxies, plain http.
 mod transport;
+
+/// Uploads and downloads through the client: streamed, verified, nothing kept on failure.
+mod storage;
