@@ -1,8 +1,10 @@
 //! The storage handle the commands use, and its errors as the user sees them.
 //!
 //! This is the CLI's adapter over `dstor-storage`: a [`Storage`] over a streaming
-//! [`ReqwestTransport`] with the client's tokens (for `upload`), or with no token at all
-//! (for `get`, which sends no credential).
+//! [`ReqwestTransport`] with the client's tokens and retry policy (for `upload`), or with
+//! no token at all (for `get`, which sends no credential). `DstorClient::storage` is not
+//! used for uploads because its transport reads at most 64 KiB of an answer, and the
+//! status of an upload of a few thousand files is larger.
 
 use std::time::Duration;
 
