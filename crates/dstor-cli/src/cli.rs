@@ -18,10 +18,13 @@ Exit codes:
   0  success
   1  internal error (a bug: please report it), or standard output could not be written
   2  usage error (unknown flag, bad value)
-  3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration, undecodable token)
+  3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration,
+     undecodable token, a file to upload or hash that is missing or unreadable, an -o path
+     that cannot be written)
   4  dStor rejected the API key (401/403: wrong, expired or revoked key, or a key of the other environment)
   5  network error (host unreachable, connection refused, timeout)
-  6  service error (5xx, throttled, not found, redirect, unreadable answer)
+  6  service error (5xx, throttled, not found, redirect, unreadable answer, an upload not
+     stored within --wait-timeout: it may still complete)
   7  cache I/O error (no cache directory is known, or `dstor cache clear` cannot remove a
      file; `dstor token --cache` only warns when it cannot store a token it printed)
   8  dStor could not store the upload (its status said ERROR: its explanation and stage follow)
