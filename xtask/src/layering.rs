@@ -27,6 +27,20 @@ pub const LAYERING: &[LayeringRule] = &[
         forbidden: &["reqwest", "hyper", "hyper-util", "h2"],
         why: "dstor-auth is transport-agnostic: it may use tokio, but no HTTP client",
     },
+    LayeringRule {
+        krate: "dstor-storage",
+        forbidden: &[
+            "reqwest",
+            "hyper",
+            "hyper-util",
+            "h2",
+            "ureq",
+            "isahc",
+            "curl",
+            "surf",
+        ],
+        why: "dstor-storage runs the storage flows over the transport seam: it may use tokio, but no HTTP client",
+    },
 ];
 
 impl LayeringRule {

@@ -18,12 +18,18 @@ Exit codes:
   0  success
   1  internal error (a bug: please report it), or standard output could not be written
   2  usage error (unknown flag, bad value)
-  3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration, undecodable token)
+  3  configuration or input error (no API key, malformed key, bad endpoint, bad expiration,
+     undecodable token, a file to upload or hash that is missing or unreadable, an -o path
+     that cannot be written)
   4  dStor rejected the API key (401/403: wrong, expired or revoked key, or a key of the other environment)
   5  network error (host unreachable, connection refused, timeout)
-  6  service error (5xx, throttled, not found, redirect, unreadable answer)
+  6  service error (5xx, throttled, not found, redirect, unreadable answer, an upload not
+     stored within --wait-timeout: it may still complete)
   7  cache I/O error (no cache directory is known, or `dstor cache clear` cannot remove a
      file; `dstor token --cache` only warns when it cannot store a token it printed)
+  8  dStor could not store the upload (its status said ERROR: its explanation and stage follow)
+  9  content does not match its CID (`get`: the gateway served other bytes; `upload`: dStor
+     stored a file under another CID than the one computed here)
 
 The API key is read from DSTOR_API_KEY, --api-key-file PATH or --api-key-stdin; no flag takes
 the key itself, so it never shows in shell history or the process list.";
@@ -33,9 +39,11 @@ the key itself, so it never shows in shell history or the process list.";
 #[command(
     name = "dstor",
     version,
-    about = "Access tokens for the dStor API, from the shell",
+    about = "Access tokens, uploads and verified downloads for dStor, from the shell",
     long_about = "Trades a dStor API key for a temporary access token (GET /v1/dev/temp-token), \
-                  inspects tokens, and runs a fake dStor service for local development.\n\n\
+                  uploads files and waits until they are stored, reads them back through the \
+                  gateway verified against their CID, computes CIDs locally, inspects tokens, \
+                  and runs a fake dStor service for local development.\n\n\
                   Try `dstor demo` on a machine with no dStor account.",
     after_help = EXIT_CODES_HELP
 )]
@@ -60,7 +68,18 @@ pub(crate) enum Command {
         #[command(subcommand)]
         action: CacheAction,
     },
-    /// Run a fake dStor token service on this machine until Ctrl-C.
+    /// Upload files under one upload token, wait until dStor has stored them, and print
+    /// `<cid>  <name>` per file, in the order given.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Upload(UploadArgs),
+    /// Read a file back through the gateway (no key is sent) and verify it against its CID.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Get(GetArgs),
+    /// Print `<cid>  <path>` per file: the CID `ipfs add` gives it with kubo's defaults,
+    /// computed locally (no network, no key).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Cid(CidArgs),
+    /// Run a fake dStor service (tokens, uploads, gateway) on this machine until Ctrl-C.
     #[command(after_help = EXIT_CODES_HELP)]
     ServeFake(ServeFakeArgs),
     /// Show the whole flow against an in-process fake service: no account needed.
@@ -144,6 +163,94 @@ pub(crate) struct TokenArgs {
     /// refresh-ahead window), and never once it has expired by this machine's clock.
     #[arg(long)]
     pub cache: bool,
+}
+
+/// `dstor upload`.
+#[derive(Debug, Args)]
+pub(crate) struct UploadArgs {
+    /// Where the key comes from, and where it is sent.
+    #[command(flatten)]
+    pub connection: ConnectionArgs,
+    /// The files to upload (directories too, with --recursive).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The folder the files are stored in.
+    #[arg(long, value_name = "PATH", default_value = dstor_storage::DEFAULT_FOLDER_PATH)]
+    pub folder_path: String,
+    /// A comment sent with the upload (x-dstor-comment).
+    #[arg(long, value_name = "TEXT")]
+    pub comment: Option<String>,
+    /// The most files sent in one request (one chunk).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = dstor_storage::DEFAULT_FILES_PER_CHUNK,
+        value_parser = Checked(parse_count)
+    )]
+    pub files_per_chunk: usize,
+    /// Upload the files under each directory given, named by their path relative to it.
+    #[arg(long, short = 'r')]
+    pub recursive: bool,
+    /// How long to wait for dStor to store the files once they are sent (s, m, h suffixes).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "10m",
+        value_parser = Checked(parse_timeout)
+    )]
+    pub wait_timeout: Duration,
+    /// Print JSON: {"files": [{"name", "cid", "size", "url", "verified"}]}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `dstor get`.
+#[derive(Debug, Args)]
+pub(crate) struct GetArgs {
+    /// The CID of the content (Qm…).
+    #[arg(value_name = "CID", value_parser = Checked(parse_cid))]
+    pub cid: dstor_types::Cid,
+    /// Write the content to this file, which appears only once verified; without it, the
+    /// bytes go to standard output as they arrive.
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Keep the content even if its bytes do not have the CID asked for.
+    #[arg(long)]
+    pub no_verify: bool,
+    /// The dStor environment: testnet (also test, testing) or production (also prod).
+    #[arg(
+        long,
+        env = "DSTOR_ENV",
+        hide_env_values = true,
+        value_name = "ENV",
+        default_value = "production",
+        value_parser = Checked(parse_env)
+    )]
+    pub env: Environment,
+    /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
+    #[arg(
+        long,
+        env = "DSTOR_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub endpoint: Option<String>,
+    /// The longest wait without progress (s, m suffixes; plain number: seconds).
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        value_parser = Checked(parse_timeout)
+    )]
+    pub timeout: Duration,
+}
+
+/// `dstor cid`.
+#[derive(Debug, Args)]
+pub(crate) struct CidArgs {
+    /// The files, or `-` for standard input.
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 /// `dstor inspect`.
@@ -313,6 +420,27 @@ pub(crate) fn scrub_clap_error(
         }
     }
     text
+}
+
+/// Parses a CID: CIDv0 (`Qm…`) or CIDv1 text.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub(crate) fn parse_cid(text: &str) -> Result<dstor_types::Cid, String> {
+    dstor_types::Cid::parse(text.trim()).map_err(|e| e.to_string())
+}
+
+/// Parses a count of at least one.
+///
+/// # Errors
+///
+/// A reason, which never repeats the value.
+pub(crate) fn parse_count(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("use a whole number of at least 1".to_owned()),
+    }
 }
 
 /// Parses a `--timeout`: a duration as [`parse_duration`], of at least a second.

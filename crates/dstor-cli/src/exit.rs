@@ -22,6 +22,10 @@ pub(crate) enum ExitClass {
     Service,
     /// 7: the token cache cannot be read or written.
     CacheIo,
+    /// 8: dStor reported that it could not store an upload (`ERROR`).
+    StoreFailed,
+    /// 9: content does not have the CID it should have.
+    Mismatch,
 }
 
 impl ExitClass {
@@ -35,6 +39,8 @@ impl ExitClass {
             Self::Network => 5,
             Self::Service => 6,
             Self::CacheIo => 7,
+            Self::StoreFailed => 8,
+            Self::Mismatch => 9,
         }
     }
 }
@@ -169,6 +175,8 @@ mod tests {
             ExitClass::Network,
             ExitClass::Service,
             ExitClass::CacheIo,
+            ExitClass::StoreFailed,
+            ExitClass::Mismatch,
         ];
         let mut codes: Vec<u8> = all.iter().map(|c| c.code()).collect();
         codes.sort_unstable();
@@ -176,6 +184,7 @@ mod tests {
         assert_eq!(codes.len(), all.len());
         assert!(!codes.contains(&0));
         assert_eq!(ExitClass::Usage.code(), 2);
+        assert_eq!(ExitClass::StoreFailed.code(), 8);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! `dstor`: dStor access tokens from the shell. See `dstor --help`, the manual.
+//! `dstor`: dStor access tokens, uploads, verified downloads and CIDs from the shell. See
+//! `dstor --help`, the manual.
 
 // Every line goes through `output`, which never panics on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
@@ -12,6 +13,7 @@ mod exit;
 mod inspect;
 mod key;
 mod output;
+mod progress;
 mod time;
 
 use std::process::ExitCode;

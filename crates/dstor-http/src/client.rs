@@ -12,6 +12,8 @@ use http::{Request, Response};
 
 use crate::{ConfigError, DstorClientBuilder, ReqwestTransport};
 
+mod storage;
+
 /// A dStor client: hands out access tokens, fetched with the API key, cached and refreshed
 /// ahead of expiry.
 ///

@@ -77,6 +77,10 @@ pub use dstor_auth::{
     AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
     Tokens,
 };
+pub use dstor_storage::{
+    Cid, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
+    WaitPolicy,
+};
 pub use dstor_types::{AccessToken, ApiKey, Environment};
 
 /// What the signatures of this crate use, so that a user needs no other `dstor-*` crate.

@@ -22,3 +22,8 @@ fn dstor_types_uses_no_runtime_and_no_http_client() {
 fn dstor_auth_uses_no_http_client() {
     check("dstor-auth");
 }
+
+#[test]
+fn dstor_storage_uses_no_http_client() {
+    check("dstor-storage");
+}

@@ -24,6 +24,9 @@ fn a_refused_value_is_never_echoed() {
         ["token", "--env", key],
         ["serve-fake", "--port", key],
         ["serve-fake", "--host", key],
+        ["upload", "--files-per-chunk", key],
+        ["upload", "--wait-timeout", key],
+        ["get", "--timeout", key],
     ] {
         let error = Cli::try_parse_from(std::iter::once("dstor").chain(args)).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ValueValidation, "{args:?}");
@@ -77,4 +80,19 @@ fn checked_values_arrive_typed() {
         unreachable!("parsed as serve-fake")
     };
     assert_eq!((args.host, args.port), (IpAddr::from([127, 0, 0, 1]), 0));
+}
+
+/// A CID refused by `dstor get` is a one-line usage error that never echoes a long value.
+#[test]
+fn a_malformed_cid_is_refused_without_echoing_it() {
+    let long = "Qm5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92";
+    let error = Cli::try_parse_from(["dstor", "get", long]).unwrap_err();
+    assert_eq!(error.exit_code(), 2);
+    let message = refusal(&error).expect("refused by a checked parser");
+    assert!(!message.contains(long), "{message}");
+    assert!(message.contains("46 characters"), "{message}");
+    for zero in ["0", "-1", "many"] {
+        assert!(parse_count(zero).is_err(), "{zero}");
+    }
+    assert_eq!(parse_count(" 7 "), Ok(7));
 }

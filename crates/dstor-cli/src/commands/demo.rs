@@ -1,10 +1,13 @@
 //! `dstor demo`: the whole flow against an in-process fake service, with no account.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use dstor_auth::{CacheConfig, TokenLifetime};
+use dstor_http::DstorClient;
 use dstor_mock::FakeDstor;
-use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
+use dstor_storage::{Progress, Upload};
+use dstor_types::{AccessToken, ApiKey, BaseUrl, Cid, Environment};
 
 use crate::commands;
 use crate::exit::CliError;
@@ -84,10 +87,85 @@ async fn demo() -> Result<(), CliError> {
     )?;
     show(&third)?;
 
+    let requests = server.token_request_count();
+    storage(&client, &server).await?;
+    outln!()?;
+    outln!(
+        "8. The token was reused from the cache for all of it: requests to the token service: {}.",
+        server.token_request_count()
+    )?;
+    if server.token_request_count() != requests {
+        return Err(CliError::internal(
+            "the upload fetched a new token instead of reusing the cached one: please report this",
+        ));
+    }
+
     server.shutdown().await;
     outln!()?;
-    outln!("Done. Against dStor itself: DSTOR_API_KEY=<your key> dstor token --env testnet")
+    outln!(
+        "Done. Against dStor itself: DSTOR_API_KEY=<your key> dstor upload --env testnet FILE, \
+         then dstor get --env testnet CID -o FILE"
+    )
 }
+
+/// Uploads a generated file with its phases, checks its CID, and reads it back verified.
+async fn storage(client: &DstorClient, server: &FakeDstor) -> Result<(), CliError> {
+    let data: Vec<u8> = (0..DEMO_BYTES).map(|i| b"dStor demo\n"[i % 11]).collect();
+    let local = Cid::of_bytes(&data);
+    let phases = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&phases);
+    let upload = Upload::new()
+        .bytes("demo.txt", data)
+        .on_progress(move |event| {
+            if let Progress::Status { phase } = event
+                && let Ok(mut seen) = seen.lock()
+            {
+                seen.push(phase.clone());
+            }
+        });
+    let storage =
+        super::storage::authorized(client, Duration::from_secs(10), Duration::from_secs(60))?;
+    let environment = client.environment();
+    let report = storage
+        .upload(upload)
+        .await
+        .map_err(|e| super::storage::error(&e, environment))?;
+    let phases = phases.lock().map(|p| p.join(" -> ")).unwrap_or_default();
+    outln!()?;
+    outln!(
+        "5. Uploaded a generated file, demo.txt ({DEMO_BYTES} bytes): an upload token, one chunk \
+         (POST /v1/upload/), then the status polled: {phases}"
+    )?;
+    let Some(stored) = report.files.first().and_then(|f| f.stored_cid) else {
+        return Err(CliError::internal(
+            "dStor listed no stored file: please report this",
+        ));
+    };
+    outln!()?;
+    outln!("6. dStor stored it as {stored}")?;
+    if stored != local || !report.all_verified() {
+        return Err(CliError::internal(format!(
+            "the CID computed here is {local}: they differ, please report this"
+        )));
+    }
+    outln!("   and the CID computed here from the same bytes is the same: verified.")?;
+    let mut back = Vec::new();
+    let read = storage
+        .download_to_writer(&stored, &mut back)
+        .await
+        .map_err(|e| super::storage::error(&e, environment))?;
+    outln!()?;
+    outln!(
+        "7. Read it back through the gateway (GET /ipfs/{stored}, {} redirect(s) to the storage node at {}, no credential sent): {} bytes, CID verified.",
+        read.redirects,
+        server.node_url(),
+        read.bytes
+    )?;
+    Ok(())
+}
+
+/// The size of the demo's generated file.
+const DEMO_BYTES: usize = 64 * 1024;
 
 /// Prints a token's claims, indented (never the token).
 fn show(token: &AccessToken) -> Result<(), CliError> {

@@ -24,8 +24,20 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 /// A config-class error for a malformed endpoint. (A plain-http one that is not loopback is
 /// refused where the key would be sent: when the client is built.)
 pub(crate) fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
-    let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
-        return Ok(args.env.clone());
+    environment_of(&args.env, args.endpoint.as_deref())
+}
+
+/// As [`environment`], from the values of `--env` and `--endpoint`.
+///
+/// # Errors
+///
+/// As [`environment`].
+pub(crate) fn environment_of(
+    env: &Environment,
+    endpoint: Option<&str>,
+) -> Result<Environment, CliError> {
+    let Some(endpoint) = endpoint.filter(|e| !e.trim().is_empty()) else {
+        return Ok(env.clone());
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;

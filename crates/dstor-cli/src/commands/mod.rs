@@ -1,9 +1,13 @@
 //! The subcommands.
 
+pub(crate) mod cid;
 pub(crate) mod demo;
 pub(crate) mod fetch;
+pub(crate) mod get;
 pub(crate) mod serve_fake;
+pub(crate) mod storage;
 pub(crate) mod token;
+pub(crate) mod upload;
 
 use crate::cache_file;
 use crate::cli::{CacheAction, Cli, Command};
@@ -21,6 +25,9 @@ pub(crate) fn run(cli: Cli) -> Result<(), CliError> {
         Command::Token(args) => token::run(&args),
         Command::Inspect(args) => inspect::run(&args.token),
         Command::Cache { action } => cache(&action),
+        Command::Upload(args) => upload::run(&args),
+        Command::Get(args) => get::run(&args),
+        Command::Cid(args) => cid::run(&args),
         Command::ServeFake(args) => serve_fake::run(&args),
         Command::Demo => demo::run(),
     }

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use crate::support::{Reaped, assert_no_panic, dstor, run};
 
 #[tokio::test]
-async fn demo_shows_the_cache_at_work() {
+async fn demo_shows_the_cache_and_the_storage_flow_at_work() {
     let cache = tempfile::tempdir().unwrap();
     let out = run(dstor(&["demo"], cache.path()), None).await;
     assert_eq!(out.code, 0, "{out:?}");
@@ -17,6 +17,11 @@ async fn demo_shows_the_cache_at_work() {
         "served from the cache with no request (requests to the service: 1, cache fetches: 1)",
         "a new token (requests to the service: 2, cache fetches: 2)",
         "WITHOUT verifying",
+        "then the status polled: ADDING_TO_IPFS -> SAVING_DATA -> DONE\n",
+        "and the CID computed here from the same bytes is the same: verified.",
+        "redirect(s) to the storage node at http://127.0.0.1:",
+        "no credential sent): 65536 bytes, CID verified.",
+        "requests to the token service: 2.",
         "Done.",
     ] {
         assert!(stdout.contains(wanted), "{wanted:?} missing:\n{stdout}");
@@ -27,7 +32,7 @@ async fn demo_shows_the_cache_at_work() {
         "{stdout}"
     );
     // The demo's steps come in order.
-    let steps: Vec<usize> = ["1. ", "2. ", "3. ", "4. "]
+    let steps: Vec<usize> = ["1. ", "2. ", "3. ", "4. ", "5. ", "6. ", "7. ", "8. "]
         .iter()
         .map(|step| stdout.find(step).unwrap())
         .collect();

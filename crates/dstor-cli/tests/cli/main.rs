@@ -3,9 +3,13 @@
 #![warn(unreachable_pub)]
 
 mod cache;
+mod cid;
 mod demo;
 mod errors;
+mod get;
 mod inspect;
+mod progress;
 mod serve_fake;
 mod support;
 mod token;
+mod upload;

@@ -67,7 +67,8 @@ pub(crate) async fn run(mut command: Command, stdin: Option<&str>) -> Run {
                 .status
                 .code()
                 .expect("dstor exits, not killed by a signal"),
-            stdout: String::from_utf8(output.stdout).unwrap(),
+            // Lossy: `dstor get` may write bytes that are not text.
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8(output.stderr).unwrap(),
         }
     })
@@ -138,3 +139,48 @@ pub(crate) fn serve_fake(args: &[&str], dir: &Path) -> (Reaped, Lines<BufReader<
     let lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
     (child, lines)
 }
+
+/// Every credential `server` saw: the API key, each access token and each upload token.
+pub(crate) fn credentials(server: &FakeDstor) -> Vec<String> {
+    let mut seen = vec![server.api_key().to_owned()];
+    for request in server.requests() {
+        for name in ["authorization", "x-dstor-upload-token", "api-key"] {
+            for value in request.headers.get_all(name) {
+                let text = value.to_str().unwrap().to_owned();
+                seen.push(text.trim_start_matches("Bearer ").to_owned());
+            }
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    seen
+}
+
+/// Neither stream holds any credential `server` saw.
+pub(crate) fn assert_no_credential(run: &Run, server: &FakeDstor) {
+    for secret in credentials(server) {
+        assert_no_secret(run, &secret);
+    }
+}
+
+/// Files named `name` with `data` in a new temporary directory.
+pub(crate) fn files(entries: &[(&str, &[u8])]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, data) in entries {
+        let path = dir.path().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, data).unwrap();
+    }
+    dir
+}
+
+/// The path of `name` under `dir`, as text.
+pub(crate) fn path(dir: &tempfile::TempDir, name: &str) -> String {
+    dir.path().join(name).to_str().unwrap().to_owned()
+}
+
+/// The CID of `hello\n`, as `ipfs add` gives it.
+pub(crate) const HELLO_CID: &str = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN";
+
+/// The CID of the empty file.
+pub(crate) const EMPTY_CID: &str = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH";

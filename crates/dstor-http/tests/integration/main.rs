@@ -20,3 +20,6 @@ mod streaming;
 
 /// `DstorClient::send`: requests authorized with the token.
 mod authorized;
+
+/// Uploads and downloads through the client: streamed, verified, nothing kept on failure.
+mod storage;

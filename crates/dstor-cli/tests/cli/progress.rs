@@ -1,0 +1,51 @@
+//! The progress bar: on stderr under a terminal, absent otherwise.
+
+use std::process::Command;
+
+use dstor_mock::FakeDstor;
+
+use crate::support::{against, files, path};
+
+#[tokio::test]
+async fn progress_shows_under_a_pseudo_terminal_only() {
+    let server = FakeDstor::start().await.unwrap();
+    let dir = files(&[("big.bin", &[42; 2 << 20])]);
+    let file = path(&dir, "big.bin");
+    let cache = tempfile::tempdir().unwrap();
+    let piped = against(&server, &["upload", &file], cache.path()).await;
+    assert_eq!(piped.code, 0, "{piped:?}");
+    assert_eq!(
+        piped.stderr, "",
+        "no progress when stderr is not a terminal"
+    );
+
+    // `script` (util-linux) runs the command under a pseudo-terminal.
+    if Command::new("script").arg("--version").output().is_err() {
+        println!("note: script is not installed; skipping the pseudo-terminal test");
+        return;
+    }
+    let command = format!("{} upload {file}", env!("CARGO_BIN_EXE_dstor"));
+    let mut script = Command::new("script");
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // indicatif, like most terminal programs, draws nothing on a dumb terminal.
+        .env("TERM", "xterm")
+        .env("DSTOR_CACHE_DIR", cache.path())
+        .env("DSTOR_ENDPOINT", server.base_url())
+        .env("DSTOR_API_KEY", server.api_key());
+    let out = tokio::task::spawn_blocking(move || script.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("2.00 MiB"), "the bar shows the bytes: {text}");
+    assert!(text.contains("uploading"), "{text}");
+    assert!(
+        text.contains("\x1b[2K"),
+        "the bar is erased at the end: {text}"
+    );
+    assert!(text.contains("  big.bin"), "{text}");
+    assert!(!text.contains(server.api_key()));
+}

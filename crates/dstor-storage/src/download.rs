@@ -1,0 +1,153 @@
+//! The download flow: the gateway, its redirects, and the CID checked while streaming.
+
+use std::path::Path;
+
+use dstor_auth::Body;
+use dstor_types::{Cid, CidBuilder};
+use http::{Method, Request, Uri};
+use http_body_util::BodyExt as _;
+use tokio::io::{AsyncWrite, AsyncWriteExt as _, BufWriter};
+
+use crate::error::from_transport;
+use crate::redirect::{MAX_REDIRECTS, check_target, next_hop};
+use crate::report::Downloaded;
+use crate::storage::Inner;
+use crate::target::FileSink;
+use crate::{Stage, StorageError};
+
+/// The buffer between the network and the writer: big writes, few system calls.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+impl Inner {
+    /// Streams the content of `cid` into `writer`, verifying its CID on the way. The
+    /// writer has then seen every byte, even when the CID does not match: the error says
+    /// so.
+    pub(crate) async fn download_to_writer<W>(
+        &self,
+        cid: &Cid,
+        writer: &mut W,
+    ) -> Result<Downloaded, StorageError>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        let (mut body, redirects) = self.fetch(cid).await?;
+        let mut out = BufWriter::with_capacity(WRITE_BUFFER, writer);
+        let mut builder = CidBuilder::new();
+        let write_error = |source| StorageError::Write { path: None, source };
+        while let Some(data) = next_block(&mut body).await? {
+            builder.update(&data);
+            out.write_all(&data).await.map_err(write_error)?;
+        }
+        out.flush().await.map_err(write_error)?;
+        let bytes = builder.bytes_seen();
+        let actual = builder.finish();
+        verified(cid, actual, bytes, redirects)
+    }
+
+    /// Streams the content of `cid` into a file beside `path`, renamed to `path` only once
+    /// its CID is verified.
+    pub(crate) async fn download_to_file(
+        &self,
+        cid: &Cid,
+        path: &Path,
+    ) -> Result<Downloaded, StorageError> {
+        check_cid(cid)?;
+        let mut sink = FileSink::create(path).await?;
+        let (mut body, redirects) = self.fetch(cid).await?;
+        let mut builder = CidBuilder::new();
+        while let Some(data) = next_block(&mut body).await? {
+            builder.update(&data);
+            sink.write(&data).await?;
+        }
+        let bytes = builder.bytes_seen();
+        let actual = builder.finish();
+        let done = verified(cid, actual, bytes, redirects)?;
+        sink.commit().await?;
+        Ok(done)
+    }
+
+    /// GETs the gateway URL of `cid`, following redirects: the body of the answer, and
+    /// the number of redirects followed.
+    async fn fetch(&self, cid: &Cid) -> Result<(Body, usize), StorageError> {
+        check_cid(cid)?;
+        let mut url: Uri =
+            cid.gateway_url(&self.base)
+                .map_err(|_| StorageError::InvalidOption {
+                    option: "endpoint",
+                    reason: "the gateway URL of the CID is not valid",
+                })?;
+        check_target(&url)?;
+        let mut redirects = 0;
+        let response = loop {
+            let mut request = Request::new(Body::empty());
+            *request.method_mut() = Method::GET;
+            *request.uri_mut() = url.clone();
+            // The plain transport: no credential is added on any hop.
+            let response = self
+                .transport
+                .send_streaming(request)
+                .await
+                .map_err(|source| from_transport(Stage::Download, source))?;
+            match next_hop(&url, response.status(), response.headers())? {
+                None => break response,
+                Some(next) => {
+                    redirects += 1;
+                    if redirects > MAX_REDIRECTS {
+                        return Err(StorageError::Redirect {
+                            reason: "it was redirected more than 5 times",
+                        });
+                    }
+                    url = next;
+                }
+            }
+        };
+        if !response.status().is_success() {
+            return Err(StorageError::NotServed {
+                cid: cid.to_string(),
+                status: response.status().as_u16(),
+            });
+        }
+        Ok((response.into_body(), redirects))
+    }
+}
+
+/// The next block of data of `body`, or `None` at its end.
+async fn next_block(body: &mut Body) -> Result<Option<bytes::Bytes>, StorageError> {
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|source| from_transport(Stage::Download, source))?;
+        if let Ok(data) = frame.into_data() {
+            return Ok(Some(data));
+        }
+    }
+    Ok(None)
+}
+
+fn check_cid(cid: &Cid) -> Result<(), StorageError> {
+    if cid.is_v0() {
+        Ok(())
+    } else {
+        Err(StorageError::UnsupportedCid {
+            cid: cid.to_string(),
+        })
+    }
+}
+
+fn verified(
+    expected: &Cid,
+    actual: Cid,
+    bytes: u64,
+    redirects: usize,
+) -> Result<Downloaded, StorageError> {
+    if actual == *expected {
+        Ok(Downloaded {
+            cid: actual,
+            bytes,
+            redirects,
+        })
+    } else {
+        Err(StorageError::CidMismatch {
+            expected: expected.to_string(),
+            actual: actual.to_string(),
+        })
+    }
+}
