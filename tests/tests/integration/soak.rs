@@ -32,6 +32,8 @@ const API_PATH: &str = "/v1/upload/get-status/";
 const EPOCH: u64 = 1_800_000_000;
 /// The lifetime of every token the fake mints (`exp − iat`).
 const TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+/// Simulated seconds between the starts of two token-endpoint outages, on average.
+const OUTAGE_EVERY: f64 = 4.0 * 3600.0;
 /// How long a stalled request hangs before the transport gives up, as a client's request
 /// timeout would.
 const TRANSPORT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -55,7 +57,7 @@ impl Size {
         Self {
             callers: var("DSTOR_SOAK_CALLERS", 200) as usize,
             duration: Duration::from_secs(var("DSTOR_SOAK_HOURS", 24) * 3600),
-            seed: var("DSTOR_SOAK_SEED", 12),
+            seed: var("DSTOR_SOAK_SEED", 8),
         }
     }
 }
@@ -132,6 +134,8 @@ struct Ledger {
     api_faults: HashMap<Fault, u64>,
     /// Bearers received after their `exp` by the fake's clock.
     expired_bearers: u64,
+    /// How long after its `exp` the latest of those came, in seconds.
+    worst_lateness: f64,
     /// Bearers the fake never minted.
     unknown_bearers: u64,
     /// API requests without a bearer, or with the API key.
@@ -155,6 +159,7 @@ struct State {
 #[derive(Clone)]
 struct FakeDstor {
     start: Instant,
+    seed: u64,
     api_key: String,
     state: Arc<Mutex<State>>,
 }
@@ -169,6 +174,7 @@ impl FakeDstor {
     fn new(seed: u64, api_key: &str) -> Self {
         Self {
             start: Instant::now(),
+            seed,
             api_key: api_key.to_owned(),
             state: Arc::new(Mutex::new(State {
                 rng: fastrand::Rng::with_seed(seed),
@@ -199,11 +205,17 @@ impl FakeDstor {
             !request.headers().contains_key(header::AUTHORIZATION),
             "no bearer goes to the token endpoint"
         );
-        // Now and then an outage of 2 to 12 minutes: longer than the must-refresh window,
-        // so the cached token expires while the endpoint is down.
-        if now >= state.outage_until && state.rng.u32(0..400) == 0 {
-            state.outage_until = now + f64::from(state.rng.u32(120..720));
-        }
+        // One outage of 2 to 12 minutes in every four hours, at a random moment: longer
+        // than the must-refresh window, so the cached token expires while it lasts.
+        let block = ((now - EPOCH as f64) / OUTAGE_EVERY).floor();
+        let mut outage = fastrand::Rng::with_seed(self.seed ^ (block as u64).wrapping_mul(0x9E37));
+        let starts = EPOCH as f64 + block * OUTAGE_EVERY + f64::from(outage.u32(0..13_000));
+        let ends = starts + f64::from(outage.u32(120..720));
+        state.outage_until = if (starts..ends).contains(&now) {
+            ends
+        } else {
+            0.0
+        };
         let fault = if now < state.outage_until {
             Some(Fault::Outage)
         } else {
@@ -247,6 +259,7 @@ impl FakeDstor {
             }
             Some(&exp) if now >= exp as f64 => {
                 state.ledger.expired_bearers += 1;
+                state.ledger.worst_lateness = state.ledger.worst_lateness.max(now - exp as f64);
                 return Ok(Answer::Status(StatusCode::UNAUTHORIZED));
             }
             Some(_) => {}
@@ -441,7 +454,7 @@ async fn a_simulated_day_of_faults_serves_no_expired_token_and_leaves_no_task() 
     println!(
         "soak: seed {} callers {} simulated {}h calls {calls} api requests {} \
          token requests {} (bound {requests_bound}) tokens minted {} (bound {minted_bound}) \
-         cache fetches {} failures {} revocations {} expired bearers {} unknown bearers {} \
+         cache fetches {} failures {} revocations {} expired bearers {} (latest {:.3} s late) unknown bearers {} \
          misaddressed {} token faults {token_faults:?} api faults {api_faults:?} \
          outcomes {sorted:?} tasks alive at the end {alive}",
         size.seed,
@@ -454,6 +467,7 @@ async fn a_simulated_day_of_faults_serves_no_expired_token_and_leaves_no_task() 
         status.failures,
         ledger.revocations,
         ledger.expired_bearers,
+        ledger.worst_lateness,
         ledger.unknown_bearers,
         ledger.misaddressed,
     );
