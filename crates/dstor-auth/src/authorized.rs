@@ -69,18 +69,16 @@ impl<T: HttpTransport, P: TokenProvider> AuthorizedTransport<T, P> {
     ///
     /// # Errors
     ///
-    /// [`AuthError::InsecureEndpoint`] when `base` is plain `http` on a host that is not
-    /// loopback.
+    /// [`AuthError::Endpoint`] ([`EndpointError::Insecure`](dstor_types::EndpointError))
+    /// when `base` is plain `http` on a host that is not loopback.
     pub fn new(transport: T, tokens: P, base: BaseUrl) -> Result<Self, AuthError> {
-        if !base.may_carry_api_key() {
-            return Err(AuthError::InsecureEndpoint {
-                host: base.host().to_owned(),
-            });
-        }
-        let origin =
-            Origin::of(base.token_endpoint()).ok_or_else(|| AuthError::InsecureEndpoint {
-                host: base.host().to_owned(),
-            })?;
+        base.check_may_carry_secrets()?;
+        let origin = Origin::of(base.token_endpoint()).ok_or_else(|| {
+            AuthError::Endpoint(dstor_types::EndpointError::InvalidUrl {
+                url: base.to_string(),
+                reason: "it has no origin (scheme, host and port) to keep the token to",
+            })
+        })?;
         Ok(Self {
             transport,
             tokens,

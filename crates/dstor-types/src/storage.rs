@@ -162,7 +162,12 @@ fn status_error<B: AsRef<[u8]>>(
     let mut scrubbed = http::Response::new(scrub(response.body().as_ref(), secret));
     *scrubbed.status_mut() = status;
     *scrubbed.headers_mut() = response.headers().clone();
-    match parse_token_response(&scrubbed, None, None) {
+    match parse_token_response(
+        &scrubbed,
+        None,
+        secret.unwrap_or(""),
+        std::time::SystemTime::now(),
+    ) {
         Err(e) => UploadApiError::Api(e),
         // Only reached for a success status, which callers handle before.
         Ok(_) => UploadApiError::Api(ApiError::UnexpectedStatus {

@@ -9,7 +9,9 @@ use super::*;
 
 // Every test runs on the paused clock: the cache spaces its fetches (a second apart by
 // default), and paused time lets that pass at once.
-use crate::{CachedTokenProvider, FnTokenProvider, StaticTokenProvider, transport_fn};
+use crate::{
+    CachedTokenProvider, EndpointError, FnTokenProvider, StaticTokenProvider, transport_fn,
+};
 
 const BASE: &str = "https://api.testnet.dstor.cloud";
 
@@ -217,7 +219,10 @@ fn plain_http_is_allowed_only_for_loopback() {
     let tokens = || StaticTokenProvider::new("t").unwrap();
     let remote = BaseUrl::parse("http://api.dstor.cloud").unwrap();
     let err = AuthorizedTransport::new(dstor(&Seen::default(), &[]), tokens(), remote).unwrap_err();
-    assert!(matches!(err, AuthError::InsecureEndpoint { .. }), "{err:?}");
+    assert!(
+        matches!(err, AuthError::Endpoint(EndpointError::Insecure { .. })),
+        "{err:?}"
+    );
     let local = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
     assert!(AuthorizedTransport::new(dstor(&Seen::default(), &[]), tokens(), local).is_ok());
 }

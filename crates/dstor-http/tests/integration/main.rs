@@ -14,3 +14,9 @@ mod exchange;
 
 /// The transport's limits: body size, time, redirects, proxies, plain http.
 mod transport;
+
+/// Streamed bodies: the conformance kit, idle timeouts, body errors.
+mod streaming;
+
+/// `DstorClient::send`: requests authorized with the token.
+mod authorized;
