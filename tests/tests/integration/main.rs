@@ -14,3 +14,7 @@ mod custom_transport;
 /// The reqwest client against the fake server on 127.0.0.1: one request for a thousand
 /// cold callers, sensitive headers, invalidation.
 mod over_loopback;
+
+/// The fault soak: cache, retries and the authorized transport over a simulated day of
+/// seeded faults with hundreds of callers, on a paused clock.
+mod soak;

@@ -130,12 +130,18 @@ impl CacheConfig {
     ///   A token whose `exp` has passed is expired, however it was minted;
     /// - without `exp`, the time left until the expiration that was requested;
     /// - without either, [`CacheConfig::default_lifetime`].
+    ///
+    /// A measured lifetime is one second shorter than the claims say (half as long, for a
+    /// token that claims less than two): `exp`, `iat` and `Date` are whole seconds,
+    /// truncated by the issuer, so its expiry may come up to a second before the moment the
+    /// request was sent plus `exp − iat`.
     pub(crate) fn lifetime(&self, token: &AccessToken, sent_wall: SystemTime) -> Duration {
-        match (token.issued_lifetime(), token.remaining_at(sent_wall)) {
+        let measured = match (token.issued_lifetime(), token.remaining_at(sent_wall)) {
             (Some(issued), Some(left)) => issued.min(left),
             (None, Some(left)) => left,
-            (_, None) => self.default_lifetime,
-        }
+            (_, None) => return self.default_lifetime,
+        };
+        measured.saturating_sub(Duration::from_secs(1).min(measured / 2))
     }
 
     /// The windows of a token that lives `lifetime` from `sent_at`.
@@ -250,30 +256,51 @@ mod tests {
             let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
             AccessToken::new(format!("e30.{payload}.sig")).unwrap()
         };
+        const SECOND: Duration = Duration::from_secs(1);
         let config = CacheConfig::default();
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         // Local clock an hour behind the server: exp − iat still gives one hour.
         let ahead = jwt(1_003_600, 1_007_200);
-        assert_eq!(config.lifetime(&ahead, now), HOUR);
+        assert_eq!(config.lifetime(&ahead, now), HOUR - SECOND);
         // Local clock ten minutes ahead, no Date header: refreshed ten minutes early.
         let ahead_a_lot = jwt(1_000_000 - 600, 1_000_000 + 3000);
         assert_eq!(
             config.lifetime(&ahead_a_lot, now),
-            Duration::from_secs(3000)
+            Duration::from_secs(3000) - SECOND
         );
         // The same with the server's Date: the whole hour.
         let dated = ahead_a_lot.with_server_date(now - Duration::from_secs(600), now);
-        assert_eq!(config.lifetime(&dated, now), HOUR);
+        assert_eq!(config.lifetime(&dated, now), HOUR - SECOND);
         // Local clock two hours ahead: the token looks expired, unless the Date says.
         let far = jwt(1_000_000 - 7200, 1_000_000 - 3600);
         assert_eq!(config.lifetime(&far, now), Duration::ZERO);
         let dated = far.with_server_date(now - Duration::from_secs(7200), now);
-        assert_eq!(config.lifetime(&dated, now), HOUR);
+        assert_eq!(config.lifetime(&dated, now), HOUR - SECOND);
         // A token minted a day ago, clocks agreeing: expired, whatever exp − iat says.
         let stale = jwt(1_000_000 - 90_000, 1_000_000 - 86_400);
         assert_eq!(config.lifetime(&stale, now), Duration::ZERO);
         // No expiry at all: the default.
         let opaque = AccessToken::new("opaque").unwrap();
         assert_eq!(config.lifetime(&opaque, now), config.default_lifetime);
+    }
+
+    /// Issue 12's soak (seeds 2 and 5): a server 100.9 s ahead of the local clock mints at
+    /// its 1_000_100.9 a token that claims "iat 1_000_100, exp 1_000_400": 299.1 s are left
+    /// when the request is sent. Trusting `exp − iat` (300 s) from the send served it for
+    /// the last 0.9 s after it expired when every refresh failed.
+    #[test]
+    fn a_token_is_trusted_a_second_less_than_its_whole_second_claims() {
+        use base64::Engine as _;
+        let payload = r#"{"iat":1000100,"exp":1000400}"#;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(payload);
+        let token = AccessToken::new(format!("e30.{payload}.sig")).unwrap();
+        let sent = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let date = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_100);
+        let dated = token.clone().with_server_date(date, sent);
+        for token in [&token, &dated] {
+            let lifetime = CacheConfig::default().lifetime(token, sent);
+            assert!(lifetime < Duration::from_millis(299_100), "{lifetime:?}");
+            assert_eq!(lifetime, Duration::from_secs(299));
+        }
     }
 }

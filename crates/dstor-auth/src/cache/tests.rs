@@ -329,12 +329,13 @@ async fn the_ahead_window_starts_where_the_config_says() {
     let config = CacheConfig::default().with_refresh_ahead(0.75, 0.0);
     let cache = cache_with(Arc::new(ScriptedProvider::new()), config);
     cache.token().await.unwrap();
-    advance(HOUR * 3 / 4 - Duration::from_secs(1)).await;
+    // The lifetime is up to two seconds short of the hour: the claims' whole seconds.
+    advance(HOUR * 3 / 4 - Duration::from_secs(3)).await;
     cache.token().now_or_never().unwrap().unwrap();
     settle().await;
     assert_eq!(cache.inner().calls(), 1);
     assert_eq!(cache.status().window, TokenWindow::Fresh);
-    advance(Duration::from_secs(2)).await;
+    advance(Duration::from_secs(4)).await;
     // The next read sees the refresh-ahead window and starts the refresh.
     cache.token().now_or_never().unwrap().unwrap();
     settle().await;
