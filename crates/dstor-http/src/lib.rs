@@ -69,7 +69,8 @@ pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT
 pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, ReqwestTransport,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    ReqwestTransport, ReqwestTransportBuilder,
 };
 
 pub use dstor_auth::{
@@ -77,3 +78,9 @@ pub use dstor_auth::{
     Tokens,
 };
 pub use dstor_types::{AccessToken, ApiKey, Environment};
+
+/// What the signatures of this crate use, so that a user needs no other `dstor-*` crate.
+pub use dstor_auth::{
+    AuthorizedTransport, Body, HttpTransport, TransportError, TransportErrorKind, async_trait, http,
+};
+pub use dstor_types::{BaseUrl, EndpointError, ExpirationError};
