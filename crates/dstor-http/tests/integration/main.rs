@@ -14,3 +14,8 @@ mod exchange;
 
 /// The transport's limits: body size, time, redirects, proxies, plain http.
 mod transport;
+
+/// The stacks users already have: `AuthorizedMiddleware` in a `reqwest_middleware` client,
+/// `AuthorizedLayer` over hyper's client (features `reqwest-middleware`, `tower`).
+#[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
+mod stacks;
