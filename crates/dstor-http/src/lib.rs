@@ -61,9 +61,9 @@
 //!
 //! # Features
 //!
-//! - `reqwest-middleware`: [`middleware::AuthorizedMiddleware`], requests authorized with
+//! - `reqwest-middleware`: `middleware::AuthorizedMiddleware`, requests authorized with
 //!   the token in a `reqwest_middleware` stack.
-//! - `tower`: [`tower::AuthorizedLayer`], the same in a `tower` stack (hyper's client, say).
+//! - `tower`: `tower::AuthorizedLayer`, the same in a `tower` stack (hyper's client, say).
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
