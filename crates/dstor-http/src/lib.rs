@@ -58,11 +58,24 @@
 //! certificates through `rustls-native-certs` (which honours `SSL_CERT_FILE` and
 //! `SSL_CERT_DIR`); on macOS and Windows it asks the platform's own verifier. A container
 //! image without CA certificates (install `ca-certificates`) cannot reach dStor.
+//!
+//! # Features
+//!
+//! - `reqwest-middleware`: `middleware::AuthorizedMiddleware`, requests authorized with
+//!   the token in a `reqwest_middleware` stack.
+//! - `tower`: `tower::AuthorizedLayer`, the same in a `tower` stack (hyper's client, say).
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
 mod client;
 mod error;
+#[cfg(feature = "reqwest-middleware")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest-middleware")))]
+pub mod middleware;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 mod transport;
 
 pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT};

@@ -23,3 +23,8 @@ mod authorized;
 
 /// Uploads and downloads through the client: streamed, verified, nothing kept on failure.
 mod storage;
+
+/// The stacks users already have: `AuthorizedMiddleware` in a `reqwest_middleware` client,
+/// `AuthorizedLayer` over hyper's client (features `reqwest-middleware`, `tower`).
+#[cfg(any(feature = "reqwest-middleware", feature = "tower"))]
+mod stacks;
