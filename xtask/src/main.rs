@@ -7,6 +7,7 @@ use std::env;
 use std::fmt;
 use std::process::{Command, ExitCode};
 
+mod fuzz;
 use xtask::layering::LAYERING;
 use xtask::{cargo, root};
 
@@ -22,6 +23,10 @@ commands:
                4. RUSTDOCFLAGS=\"-D warnings\" cargo doc --workspace --no-deps
   layering   check the layering contract alone: dstor-types depends on no async runtime
              or HTTP client, dstor-auth on no HTTP client (normal edges, default features)
+  fuzz [--seconds N] [TARGET...]
+             run the property tests of dstor-types for N seconds per target (default
+             60; all targets unless named), failures saved under
+             crates/dstor-types/tests/proptest-regressions/
   help       print this message
 ";
 
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
         }
         Some("ci") if args.len() == 1 => ci(),
         Some("layering") if args.len() == 1 => layering(),
+        Some("fuzz") => fuzz::plan(&args[1..]).and_then(|plan| fuzz::run(&plan)),
         Some(_) => {
             eprintln!("xtask: unknown command or arguments: {}\n", args.join(" "));
             eprint!("{USAGE}");

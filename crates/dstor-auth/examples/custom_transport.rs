@@ -90,8 +90,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
 
     let exchange = ApiKeyProvider::new(transport, &Environment::Testnet, ApiKey::new(key)?)?
-        .try_with_lifetime(TokenLifetime::default())?
-        .try_with_user_agent_suffix("custom-transport-example/1.0")?;
+        .with_lifetime(TokenLifetime::default())?
+        .with_user_agent_suffix("custom-transport-example/1.0")?;
     let tokens = CachedTokenProvider::new(exchange);
 
     let token = tokens.token().await?;

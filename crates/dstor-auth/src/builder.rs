@@ -165,11 +165,11 @@ impl<T> TokensBuilder<T> {
         // The exchange checks the endpoint, the lifetime and the user agent now, not at
         // every request.
         let mut exchange = ApiKeyProvider::new(self.transport, &environment, api_key)
-            .and_then(|exchange| exchange.try_with_lifetime(self.token_lifetime))
+            .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
             .map_err(BuildError::from_auth)?;
         if let Some(suffix) = self.user_agent_suffix {
             exchange = exchange
-                .try_with_user_agent_suffix(suffix)
+                .with_user_agent_suffix(&suffix)
                 .map_err(BuildError::from_auth)?;
         }
         let retrying: Box<dyn TokenProvider> =
@@ -224,18 +224,10 @@ impl<T: fmt::Debug> fmt::Debug for TokensBuilder<T> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// The endpoint is not a valid base URL.
+    /// The endpoint is not a valid base URL, or is plain `http` to a host that is not
+    /// loopback ([`EndpointError::Insecure`]).
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    /// The endpoint is plain `http` on a host that is not loopback: the API key would
-    /// travel in clear text.
-    #[error(
-        "refusing to send the API key over plain http to {host}: use an https endpoint (plain http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
-    )]
-    InsecureEndpoint {
-        /// The host that was refused.
-        host: String,
-    },
     /// No API key was given.
     #[error("no API key: call TokensBuilder::api_key")]
     MissingApiKey,
@@ -262,7 +254,7 @@ impl BuildError {
 
     fn from_auth(error: AuthError) -> Self {
         match error {
-            AuthError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
+            AuthError::Endpoint(e) => Self::Endpoint(e),
             AuthError::Expiration(e) => Self::InvalidTokenLifetime(e),
             AuthError::Request(RequestError::InvalidUserAgent) => Self::InvalidUserAgent,
             other => Self::Exchange(other),

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use dstor_types::{ApiError, ExpirationError, RequestError};
+use dstor_types::{ApiError, EndpointError, ExpirationError, RequestError};
 
 /// Why no access token could be had.
 ///
@@ -27,15 +27,10 @@ pub enum AuthError {
     /// The configured token lifetime gives no expiration in the future.
     #[error(transparent)]
     Expiration(#[from] ExpirationError),
-    /// The endpoint is plain `http` on a host that is not loopback, where the API key
-    /// would travel in clear text.
-    #[error(
-        "refusing to send the API key over plain http to {host}: use an https endpoint (plain http is allowed only for loopback hosts)"
-    )]
-    InsecureEndpoint {
-        /// The host that was refused.
-        host: String,
-    },
+    /// The endpoint may not carry the API key: plain `http` on a host that is not
+    /// loopback ([`EndpointError::Insecure`]).
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
     /// The service handed out a token that had already expired (or expired on the way).
     #[error(
         "dStor returned an access token that had already expired: check the system clock and the requested token lifetime"
@@ -97,7 +92,7 @@ impl AuthError {
             Self::Cancelled => true,
             Self::Request(_)
             | Self::Expiration(_)
-            | Self::InsecureEndpoint { .. }
+            | Self::Endpoint(_)
             | Self::ExpiredToken
             | Self::NoRuntime => false,
         }
@@ -109,7 +104,7 @@ impl AuthError {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Api(e) => e.is_permanent(),
-            Self::Request(_) | Self::Expiration(_) | Self::InsecureEndpoint { .. } => true,
+            Self::Request(_) | Self::Expiration(_) | Self::Endpoint(_) => true,
             _ => false,
         }
     }

@@ -4,9 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dstor_types::{
-    AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest, user_agent_header,
-};
+use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest};
 use tracing::Instrument as _;
 
 use crate::{AuthError, HttpTransport, TokenProvider};
@@ -54,14 +52,12 @@ impl TokenLifetime {
 /// It does not cache: wrap it in [`crate::CachedTokenProvider`] (and
 /// [`crate::RetryingProvider`]), as `dstor-http`'s client does.
 ///
-/// It refuses a plain-`http` endpoint unless the host is loopback, whatever the
-/// transport, so the key never travels in clear text.
-///
-/// Configuration mistakes are best caught where they are made: [`ApiKeyProvider::new`]
-/// checks the endpoint, and [`ApiKeyProvider::try_with_lifetime`] and
-/// [`ApiKeyProvider::try_with_user_agent_suffix`] check their value. (The infallible
-/// `with_*` forms accept anything; a bad value then fails every [`TokenProvider::token`]
-/// call with a permanent error, before anything is sent.)
+/// Every setting is checked when it is made, so a provider that was built sends what it
+/// was told: [`ApiKeyProvider::new`] refuses an endpoint the key may not travel to (plain
+/// `http` to a host that is not loopback, whatever the transport),
+/// [`ApiKeyProvider::with_lifetime`] a lifetime that cannot be requested, and
+/// [`ApiKeyProvider::with_user_agent_suffix`] a suffix a header cannot carry. It keeps one
+/// ready request; each call sets its expiration on a copy that shares the key's header.
 ///
 /// ```
 /// use std::time::Duration;
@@ -73,103 +69,68 @@ impl TokenLifetime {
 /// });
 /// let key = ApiKey::new("k".repeat(64))?;
 /// let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key)?
-///     .try_with_lifetime(TokenLifetime::After(Duration::from_secs(900)))?
-///     .try_with_user_agent_suffix("my-app/1.0")?;
+///     .with_lifetime(TokenLifetime::After(Duration::from_secs(900)))?
+///     .with_user_agent_suffix("my-app/1.0")?;
 /// # let _ = provider;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct ApiKeyProvider<T> {
     transport: T,
-    base: BaseUrl,
-    api_key: ApiKey,
+    request: TokenRequest,
     lifetime: TokenLifetime,
-    user_agent_suffix: Option<String>,
 }
 
 impl<T: HttpTransport> ApiKeyProvider<T> {
-    /// A provider that sends `api_key` to `environment` through `transport`.
+    /// A provider that sends `api_key` to `environment` through `transport`, asking for
+    /// tokens of the default lifetime (one hour).
     ///
     /// # Errors
     ///
-    /// [`AuthError::InsecureEndpoint`] for a plain-`http` endpoint that is not loopback.
+    /// [`AuthError::Endpoint`] with [`dstor_types::EndpointError::Insecure`] for a
+    /// plain-`http` endpoint that is not loopback.
     pub fn new(
         transport: T,
         environment: &Environment,
         api_key: ApiKey,
     ) -> Result<Self, AuthError> {
-        let base = environment.base_url();
-        if !base.may_carry_api_key() {
-            return Err(AuthError::InsecureEndpoint {
-                host: base.host().to_owned(),
-            });
-        }
         Ok(Self {
             transport,
-            base,
-            api_key,
+            request: TokenRequest::new(environment.base_url(), api_key)?,
             lifetime: TokenLifetime::default(),
-            user_agent_suffix: None,
         })
     }
 
-    /// Sets the lifetime asked for each token (default: one hour). A lifetime under a
-    /// second makes every token request fail; [`ApiKeyProvider::try_with_lifetime`]
-    /// refuses it here instead.
-    #[must_use]
-    pub fn with_lifetime(mut self, lifetime: TokenLifetime) -> Self {
-        self.lifetime = lifetime;
-        self
-    }
-
-    /// Sets the lifetime asked for each token, refusing one that cannot be requested.
+    /// Sets the lifetime asked for each token (default: one hour).
     ///
     /// # Errors
     ///
-    /// [`AuthError::Expiration`] for a lifetime under a second, or one that would end after
-    /// the year 9999.
-    pub fn try_with_lifetime(self, lifetime: TokenLifetime) -> Result<Self, AuthError> {
+    /// [`AuthError::Expiration`] for a lifetime under a second, one that would end after
+    /// the year 9999, or an end that has passed.
+    pub fn with_lifetime(mut self, lifetime: TokenLifetime) -> Result<Self, AuthError> {
         lifetime.expiration()?;
-        Ok(self.with_lifetime(lifetime))
+        self.lifetime = lifetime;
+        Ok(self)
     }
 
-    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`. A suffix that
-    /// is not visible ASCII makes every token request fail;
-    /// [`ApiKeyProvider::try_with_user_agent_suffix`] refuses it here instead.
-    #[must_use]
-    pub fn with_user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
-    }
-
-    /// Appends `suffix` to the user agent, refusing one a header cannot carry.
+    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`.
     ///
     /// # Errors
     ///
     /// [`AuthError::Request`] with [`dstor_types::RequestError::InvalidUserAgent`] when the
     /// suffix holds anything but visible ASCII and spaces.
-    pub fn try_with_user_agent_suffix(self, suffix: impl Into<String>) -> Result<Self, AuthError> {
-        let suffix = suffix.into();
-        user_agent_header(&suffix)?;
-        Ok(self.with_user_agent_suffix(suffix))
+    pub fn with_user_agent_suffix(mut self, suffix: &str) -> Result<Self, AuthError> {
+        self.request = self.request.user_agent_suffix(suffix)?;
+        Ok(self)
     }
 
     /// The base URL requests go to.
     pub fn base_url(&self) -> &BaseUrl {
-        &self.base
+        self.request.base_url()
     }
 
     /// The transport.
     pub fn transport(&self) -> &T {
         &self.transport
-    }
-
-    fn exchange(&self) -> Result<TokenRequest, AuthError> {
-        let mut request = TokenRequest::new(self.base.clone(), self.api_key.clone())
-            .expiration(self.lifetime.expiration()?);
-        if let Some(suffix) = &self.user_agent_suffix {
-            request = request.user_agent_suffix(suffix);
-        }
-        Ok(request)
     }
 }
 
@@ -177,10 +138,8 @@ impl<T: fmt::Debug> fmt::Debug for ApiKeyProvider<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ApiKeyProvider")
             .field("transport", &self.transport)
-            .field("base", &self.base)
-            .field("api_key", &self.api_key)
+            .field("request", &self.request)
             .field("lifetime", &self.lifetime)
-            .field("user_agent_suffix", &self.user_agent_suffix)
             .finish()
     }
 }
@@ -188,9 +147,9 @@ impl<T: fmt::Debug> fmt::Debug for ApiKeyProvider<T> {
 #[async_trait]
 impl<T: HttpTransport> TokenProvider for ApiKeyProvider<T> {
     async fn token(&self) -> Result<AccessToken, AuthError> {
-        let exchange = self.exchange()?;
-        let request = exchange.to_http()?;
-        let span = tracing::debug_span!("dstor.exchange", host = %self.base.host());
+        let exchange = self.request.clone().expiration(self.lifetime.expiration()?);
+        let request = exchange.to_http();
+        let span = tracing::debug_span!("dstor.exchange", host = %self.base_url().host());
         async {
             let response = self.transport.send(request).await?;
             let status = response.status().as_u16();

@@ -37,14 +37,25 @@ fn claims_json(iat: i64, exp: i64, sub: &str) -> String {
 fn unix_now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// The last second of the year 9999: no minted token expires later, however long the
+/// lifetime asked for (`Duration::MAX` included).
+const LAST_EXP: i64 = 253_402_300_799;
+
+/// The `exp` of a token issued at `now` with `lifetime`: saturating, never before `now`.
+fn expiry(now: i64, lifetime: Duration) -> i64 {
+    let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX);
+    now.saturating_add(lifetime).min(LAST_EXP.max(now))
 }
 
 /// What a [`ScriptedProvider`] mints once its script is used up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Minted {
-    /// JWTs issued now that expire after this lifetime (`exp − iat`).
+    /// JWTs issued now that expire after this lifetime (`exp − iat`), at the latest at
+    /// the end of the year 9999.
     Jwt(Duration),
     /// JWTs whose `exp` passed a minute ago.
     Expired,
@@ -125,9 +136,7 @@ impl ScriptedProvider {
     fn mint(&self, n: usize) -> Result<AccessToken, AuthError> {
         let now = unix_now();
         let text = match self.minted {
-            Minted::Jwt(lifetime) => {
-                fake_jwt(now, now + lifetime.as_secs() as i64, &format!("token-{n}"))
-            }
+            Minted::Jwt(lifetime) => fake_jwt(now, expiry(now, lifetime), &format!("token-{n}")),
             Minted::Expired => fake_jwt(now - 3660, now - 60, &format!("token-{n}")),
             Minted::Opaque => format!("opaque-token-{n}"),
         };
@@ -236,5 +245,32 @@ impl HttpTransport for ScriptedTransport {
             .unwrap_or_else(|e| e.into_inner())
             .pop_front();
         next.unwrap_or_else(|| Ok(server_error()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CachedTokenProvider;
+
+    /// Issue 12, defect 6: an absurd lifetime neither panics nor mints an expired token.
+    #[tokio::test]
+    async fn an_absurd_lifetime_mints_a_token_that_lasts() {
+        for lifetime in [
+            Duration::from_secs(i64::MAX as u64),
+            Duration::from_secs(u64::MAX),
+            Duration::MAX,
+        ] {
+            let cache = CachedTokenProvider::new(ScriptedProvider::minting(Minted::Jwt(lifetime)));
+            let token = cache.token().await.unwrap();
+            assert_eq!(token.claims().exp, Some(LAST_EXP), "{lifetime:?}");
+            let left = token.remaining_at(SystemTime::now()).unwrap();
+            assert!(
+                left > Duration::from_secs(7_000 * 365 * 86_400),
+                "{lifetime:?}: {left:?}"
+            );
+        }
+        let hour = ScriptedProvider::new().token().await.unwrap();
+        assert_eq!(hour.issued_lifetime(), Some(Duration::from_secs(3600)));
     }
 }

@@ -102,7 +102,11 @@ impl CliError {
             AuthError::Transport(e) => format!("{e} (endpoint {})", base.as_str()),
             other => other.to_string(),
         };
+        if matches!(error, AuthError::Api(ApiError::NotFound { .. })) {
+            message.push_str("; check --env/DSTOR_ENV and --endpoint/DSTOR_ENDPOINT");
+        }
         if error.is_key_rejected() {
+            message.push_str("; check the key in DSTOR_API_KEY, --api-key-file or --api-key-stdin");
             match environment {
                 Environment::Production => {
                     message.push_str("; if this key was made for testnet, pass --env testnet");
@@ -138,7 +142,7 @@ pub(crate) fn classify(error: &AuthError) -> ExitClass {
             TransportErrorKind::BodyTooLarge { .. } => ExitClass::Service,
             _ => ExitClass::Network,
         },
-        AuthError::Request(_) | AuthError::Expiration(_) | AuthError::InsecureEndpoint { .. } => {
+        AuthError::Request(_) | AuthError::Expiration(_) | AuthError::Endpoint(_) => {
             ExitClass::Config
         }
         _ => ExitClass::Internal,

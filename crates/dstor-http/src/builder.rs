@@ -252,8 +252,8 @@ impl DstorClientBuilder {
     /// # Errors
     ///
     /// [`ConfigError::MissingApiKey`], [`ConfigError::Endpoint`] for an endpoint that is not
-    /// a base URL, [`ConfigError::InsecureEndpoint`] for plain `http` to a host that is not
-    /// loopback, [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
+    /// a base URL or is plain `http` to a host that is not loopback,
+    /// [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
     /// [`ConfigError::InvalidTokenLifetime`], [`ConfigError::Client`].
     pub fn build(self) -> Result<DstorClient, ConfigError> {
         let proxy = self.proxy.as_ref().map(|p| {

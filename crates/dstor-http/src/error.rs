@@ -26,18 +26,11 @@ pub enum ConfigError {
         #[source]
         source: EnvVarError,
     },
-    /// The endpoint given to [`crate::DstorClientBuilder::endpoint`] is not a valid base URL.
+    /// The endpoint is not a valid base URL, or is plain `http` on a host that is not
+    /// loopback, where the API key would travel in clear text
+    /// ([`EndpointError::Insecure`]).
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    /// The endpoint is plain `http` on a host that is not loopback: the API key would
-    /// travel in clear text.
-    #[error(
-        "refusing to send the API key over plain http to {host}: use an https endpoint (plain http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
-    )]
-    InsecureEndpoint {
-        /// The host that was refused.
-        host: String,
-    },
     /// The proxy URL could not be used. The URL is not repeated, since it may hold
     /// credentials.
     #[error(
@@ -82,7 +75,6 @@ impl ConfigError {
         match error {
             BuildError::MissingApiKey => Self::MissingApiKey,
             BuildError::Endpoint(e) => Self::Endpoint(e),
-            BuildError::InsecureEndpoint { host } => Self::InsecureEndpoint { host },
             BuildError::InvalidTokenLifetime(e) => Self::InvalidTokenLifetime(e),
             BuildError::InvalidUserAgent => Self::InvalidUserAgent,
             other => Self::Tokens(other),

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use bytes::Bytes;
+use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 /// The length, in characters, of every dStor API key.
@@ -60,13 +62,34 @@ impl ApiKey {
     pub fn expose_secret(&self) -> &str {
         self.0.expose_secret()
     }
+
+    /// The `api-key` header, marked sensitive. The header owns the key's own buffer, which
+    /// is wiped when the last copy of the header is dropped: no other copy of the key is
+    /// made, and cloning the header copies no key.
+    pub(crate) fn into_header_value(self) -> HeaderValue {
+        let bytes = Bytes::from_owner(WipedOnDrop(self.0));
+        // Validated at construction: only visible ASCII, which a header carries as it is.
+        let mut value =
+            HeaderValue::from_maybe_shared(bytes).unwrap_or_else(|_| HeaderValue::from_static(""));
+        value.set_sensitive(true);
+        value
+    }
 }
 
-fn validate(key: &str) -> Result<(), ApiKeyError> {
-    if key.is_empty() {
-        return Err(ApiKeyError::Empty);
+/// A secret lent to a `Bytes` buffer (and so to a `HeaderValue`); zeroized on drop by
+/// [`SecretString`] when the last copy of the buffer goes.
+pub(crate) struct WipedOnDrop(pub(crate) SecretString);
+
+impl AsRef<[u8]> for WipedOnDrop {
+    fn as_ref(&self) -> &[u8] {
+        self.0.expose_secret().as_bytes()
     }
-    for (index, c) in key.chars().enumerate() {
+}
+
+/// The first character that no API key or token has (whitespace, a control character,
+/// anything outside ASCII), with its 1-based position.
+pub(crate) fn first_bad_char(text: &str) -> Option<(usize, CharProblem)> {
+    text.chars().enumerate().find_map(|(index, c)| {
         let problem = if c.is_whitespace() {
             CharProblem::Whitespace
         } else if c.is_control() {
@@ -74,12 +97,18 @@ fn validate(key: &str) -> Result<(), ApiKeyError> {
         } else if !c.is_ascii() {
             CharProblem::NonAscii
         } else {
-            continue;
+            return None;
         };
-        return Err(ApiKeyError::InvalidCharacter {
-            position: index + 1,
-            problem,
-        });
+        Some((index + 1, problem))
+    })
+}
+
+fn validate(key: &str) -> Result<(), ApiKeyError> {
+    if key.is_empty() {
+        return Err(ApiKeyError::Empty);
+    }
+    if let Some((position, problem)) = first_bad_char(key) {
+        return Err(ApiKeyError::InvalidCharacter { position, problem });
     }
     let found = key.chars().count();
     if found != API_KEY_LEN {

@@ -5,6 +5,7 @@ use std::net::IpAddr;
 use std::str::FromStr;
 
 use http::Uri;
+use url::Url;
 
 /// The path of the token endpoint, below a base URL.
 pub const TEMP_TOKEN_PATH: &str = "/v1/dev/temp-token";
@@ -97,8 +98,10 @@ impl FromStr for Environment {
 /// A validated base URL: `http` or `https`, a host, an optional path prefix, and no user
 /// info, query or fragment. A trailing slash is dropped.
 ///
-/// Whether plain `http` is acceptable is the transport's decision: see
-/// [`BaseUrl::is_https`] and [`BaseUrl::is_loopback`].
+/// It is parsed by the `url` crate, the parser reqwest uses, and held in that parser's
+/// normalised form (a lowercase host, no default port, a percent-encoded path): a base URL
+/// accepted here is one every transport can send to. Secrets may be sent to it only over
+/// `https`, or over plain `http` to a loopback host: see [`BaseUrl::check_may_carry_secrets`].
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct BaseUrl {
     text: String,
@@ -119,13 +122,14 @@ impl BaseUrl {
     ///
     /// # Errors
     ///
-    /// [`EndpointError`] names what is wrong with the URL.
+    /// [`EndpointError::InvalidUrl`] names what is wrong with the URL. It quotes nothing of
+    /// an input that may hold credentials (any `@`, also a full-width one), nor its query.
     pub fn parse(url: &str) -> Result<Self, EndpointError> {
         let url = url.trim();
         // An `@` anywhere may be user info, and user info may hold any character (`/`, `?`,
         // `#`, `:`), so no part of such a URL can be told apart from the password: refuse
         // it and echo nothing of it.
-        if url.contains('@') {
+        if may_hold_credentials(url) {
             return Err(EndpointError::InvalidUrl {
                 url: REDACTED.to_owned(),
                 reason: "it must not carry credentials; the API key is sent as a header",
@@ -138,35 +142,29 @@ impl BaseUrl {
         if url.contains(['?', '#']) {
             return Err(invalid("a base URL takes no query or fragment"));
         }
-        let uri: Uri = url.parse().map_err(|_| invalid("it is not a valid URL"))?;
-        match uri.scheme_str() {
-            Some("https" | "http") => {}
-            Some(_) => return Err(invalid("the scheme must be https")),
-            None => return Err(invalid("it needs a scheme, such as https://")),
+        // The `url` parser drops tabs and newlines silently; a URL holding one is a paste
+        // gone wrong, not the URL meant.
+        if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid("it has whitespace or a control character inside"));
         }
-        let authority = uri.authority().ok_or_else(|| invalid("it has no host"))?;
-        if authority.host().is_empty() {
+        let (scheme, rest) = url
+            .split_once("://")
+            .ok_or_else(|| invalid("it needs a scheme, such as https://"))?;
+        if !(scheme.eq_ignore_ascii_case("https") || scheme.eq_ignore_ascii_case("http")) {
+            return Err(invalid("the scheme must be https"));
+        }
+        // `url` takes `host:` as no port at all; a colon says a port was meant.
+        if port_text(rest).is_some_and(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit())) {
+            return Err(invalid("the port is not a number"));
+        }
+        let parsed = Url::parse(url).map_err(|e| invalid(reason(e)))?;
+        let host = parsed.host_str().unwrap_or_default();
+        if host.is_empty() {
             return Err(invalid("it has no host"));
         }
-        // `Authority::port` is `None` for a port that is not a number, so the text after
-        // the host is checked itself: `host:notaport` would otherwise be taken as written.
-        let after_host = authority
-            .as_str()
-            .rfind(']')
-            .map_or(authority.as_str(), |i| &authority.as_str()[i + 1..]);
-        if let Some(colon) = after_host.rfind(':') {
-            let port = &after_host[colon + 1..];
-            if port.parse::<u16>().is_err() || authority.port_u16().is_none() {
-                return Err(invalid("the port is not a number"));
-            }
-        }
-        let path = uri.path().trim_end_matches('/');
-        let text = format!(
-            "{}://{}{}",
-            uri.scheme_str().unwrap_or("https"),
-            authority.as_str().to_ascii_lowercase(),
-            path
-        );
+        let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+        let path = parsed.path().trim_end_matches('/');
+        let text = format!("{}://{host}{port}{path}", parsed.scheme());
         let token_endpoint: Uri = format!("{text}{TEMP_TOKEN_PATH}")
             .parse()
             .map_err(|_| invalid("it is not a valid URL"))?;
@@ -197,19 +195,29 @@ impl BaseUrl {
         self.token_endpoint.scheme_str() == Some("https")
     }
 
-    /// Whether the API key may be sent here: over https, or over plain http to a loopback
-    /// host, where it never leaves the machine. Every transport checks this before it sends
-    /// the key.
-    pub fn may_carry_api_key(&self) -> bool {
-        self.is_https() || self.is_loopback()
-    }
-
     /// Whether the host is a loopback address (`127.0.0.0/8`, `::1`) or `localhost`, where
     /// plain `http` never leaves the machine.
     pub fn is_loopback(&self) -> bool {
         let host = self.host();
         host.eq_ignore_ascii_case("localhost")
             || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+    }
+
+    /// The one rule for secrets (the API key, access and upload tokens): they travel only
+    /// over `https`, or over plain `http` to a loopback host, where they never leave the
+    /// machine. Whatever sends a secret to this URL asks here first.
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError::Insecure`] for plain `http` to any other host.
+    pub fn check_may_carry_secrets(&self) -> Result<(), EndpointError> {
+        if self.is_https() || self.is_loopback() {
+            Ok(())
+        } else {
+            Err(EndpointError::Insecure {
+                host: self.host().to_owned(),
+            })
+        }
     }
 }
 
@@ -233,7 +241,7 @@ impl FromStr for BaseUrl {
     }
 }
 
-/// Why an environment name or base URL was refused.
+/// Why an environment name or base URL was refused, or why secrets may not be sent to it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EndpointError {
@@ -242,25 +250,70 @@ pub enum EndpointError {
         "unknown dStor environment {value}: use \"testnet\", \"production\" or a base URL such as https://api.dstor.cloud"
     )]
     UnknownEnvironment {
-        /// The value given, quoted, when it is short; else only its length (a long value
-        /// may be a key put in the wrong variable).
+        /// The value given, quoted, when it is a short name; else only its length (a long
+        /// value may be a key put in the wrong place, one with `@` or `:` a password).
         value: String,
     },
     /// A URL that cannot serve as a base URL.
     #[error("invalid dStor endpoint {url:?}: {reason}")]
     InvalidUrl {
-        /// The URL given, with any user info, query and fragment replaced by `[redacted]`.
+        /// The URL given, with its query and fragment replaced by `[redacted]`; only
+        /// `[redacted]` or its length when it may hold credentials or is not plain ASCII.
         url: String,
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// The URL is plain `http` on a host that is not loopback, where a secret would travel
+    /// in clear text.
+    #[error(
+        "refusing to send the API key or a token over plain http to {host}: use an https endpoint (plain http is allowed only for loopback hosts such as 127.0.0.1 and localhost)"
+    )]
+    Insecure {
+        /// The host that was refused.
+        host: String,
+    },
 }
 
-/// A value short enough to be a mistyped name is quoted; a longer one, which may be a key
-/// put in the wrong place, is described by its length alone.
+/// Whether `text` may hold user info: it has an `@`, or a character that URL host parsing
+/// (IDNA) maps to one, such as the full-width `＠`.
+fn may_hold_credentials(text: &str) -> bool {
+    text.contains(['@', '\u{FF20}', '\u{FE6B}'])
+}
+
+/// The port written after the host in `rest` (the URL after `scheme://`), if there is a
+/// colon for one.
+fn port_text(rest: &str) -> Option<&str> {
+    let authority = rest.split(['/', '\\']).next().unwrap_or_default();
+    let after_host = authority
+        .rfind(']')
+        .map_or(authority, |i| &authority[i + 1..]);
+    after_host.rfind(':').map(|colon| &after_host[colon + 1..])
+}
+
+/// What the `url` parser's refusal means for a base URL.
+fn reason(error: url::ParseError) -> &'static str {
+    use url::ParseError as E;
+    match error {
+        E::EmptyHost => "it has no host",
+        E::InvalidPort => "the port is not a number",
+        E::InvalidIpv4Address => "the host is not a valid IPv4 address",
+        E::InvalidIpv6Address => "the host is not a valid IPv6 address",
+        E::InvalidDomainCharacter => "the host has a character no host name has",
+        E::IdnaError => "the host is not a valid domain name",
+        E::RelativeUrlWithoutBase => "it needs a scheme, such as https://",
+        _ => "it is not a valid URL",
+    }
+}
+
+/// A value short and plain enough to be a mistyped name (letters, digits, `-`, `_`, `.`)
+/// is quoted; any other, which may be a key or a password put in the wrong place, is
+/// described by its length alone.
 fn echo_safely(value: &str) -> String {
     let len = value.chars().count();
-    if len <= 20 && value.chars().all(|c| c.is_ascii_graphic()) {
+    let name_like = value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if len <= 20 && name_like {
         format!("{value:?}")
     } else {
         format!("(a value of {len} characters)")
@@ -270,19 +323,21 @@ fn echo_safely(value: &str) -> String {
 /// What stands for a URL, or a part of one, that may hold a secret.
 const REDACTED: &str = "[redacted]";
 
-/// A URL as an error may show it (one with an `@` never gets here): without its query and
-/// fragment, and cut to 200 characters; a text that is not a URL at all only by its length.
+/// A URL as an error may show it (one that may hold credentials never gets here): without
+/// its query and fragment, and cut to 200 characters; a text that is not a URL at all, or
+/// not plain ASCII, only by its length.
 fn url_for_error(url: &str) -> String {
-    // Not a URL at all: perhaps the key in the wrong variable.
-    if !url.contains("://") {
-        return echo_safely(url).trim_matches('"').to_owned();
-    }
-    let (url, tail) = match url.find(['?', '#']) {
+    let (head, tail) = match url.find(['?', '#']) {
         Some(i) => (&url[..i], "?[redacted]"),
         None => (url, ""),
     };
-    let url: String = url.chars().take(200).collect();
-    format!("{url}{tail}")
+    // Not a URL at all (perhaps the key in the wrong variable), or one with characters
+    // that could hide anything.
+    if !head.contains("://") || !head.chars().all(|c| c.is_ascii_graphic()) {
+        return echo_safely(url).trim_matches('"').to_owned();
+    }
+    let head: String = head.chars().take(200).collect();
+    format!("{head}{tail}")
 }
 
 #[cfg(test)]

@@ -40,7 +40,7 @@ impl Expiration {
         Self::after_relative_to(lifetime, SystemTime::now())
     }
 
-    /// As [`Expiration::after`], with the current time given (for deterministic tests).
+    /// As [`Expiration::after`], measured from `now` (an injected clock).
     ///
     /// # Errors
     ///
@@ -73,7 +73,7 @@ impl Expiration {
         Self::at(time)
     }
 
-    /// As [`Expiration::at`], with the current time given (for deterministic tests).
+    /// As [`Expiration::at`], measured from `now` (an injected clock).
     ///
     /// # Errors
     ///

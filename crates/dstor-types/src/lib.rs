@@ -5,11 +5,11 @@
 //! use dstor_types::{ApiKey, Environment, Expiration, TokenRequest};
 //!
 //! let key = ApiKey::new("5xikF8a5wcJeqVrtQE8OffKvtR9qaRxPXXJAedhIiNFWJbNsGqsdPfJ5eDYY7n92")?;
-//! let exchange = TokenRequest::new(Environment::Testnet.base_url(), key)
+//! let exchange = TokenRequest::new(Environment::Testnet.base_url(), key)?
 //!     .expiration(Some(Expiration::after(Duration::from_secs(3600))?));
 //!
 //! // Any transport sends this request...
-//! let request: http::Request<Vec<u8>> = exchange.to_http()?;
+//! let request: http::Request<Vec<u8>> = exchange.to_http();
 //! assert_eq!(request.uri().path(), "/v1/dev/temp-token");
 //!
 //! // ...and hands the response back to be read.
@@ -38,10 +38,8 @@ pub use api_key::{API_KEY_LEN, ApiKey, ApiKeyError, CharProblem};
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
-pub use request::{
-    API_KEY_HEADER, EXPIRATION_HEADER, RequestError, TokenRequest, USER_AGENT, user_agent_header,
-};
-pub use response::{ApiError, InvalidBody, MAX_MESSAGE_CHARS, parse_token_response, retry_after};
+pub use request::{RequestError, TokenRequest, USER_AGENT};
+pub use response::{ApiError, InvalidBody};
 pub use token::{AccessToken, MAX_TOKEN_LEN, TokenError};
 
 pub use secrecy;

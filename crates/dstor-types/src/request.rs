@@ -1,10 +1,13 @@
 //! Building `GET /v1/dev/temp-token`.
 
+use std::fmt;
+use std::time::SystemTime;
+
 use http::header::{ACCEPT, CACHE_CONTROL, USER_AGENT as USER_AGENT_HEADER};
 use http::{HeaderName, HeaderValue, Method, Request};
 
 use crate::api_key::ApiKey;
-use crate::environment::BaseUrl;
+use crate::environment::{BaseUrl, EndpointError};
 use crate::expiration::Expiration;
 use crate::response::{ApiError, parse_token_response};
 use crate::token::AccessToken;
@@ -13,23 +16,8 @@ use crate::token::AccessToken;
 /// which share one version) and its version, as in `dstor-rs/0.1.0`.
 pub const USER_AGENT: &str = concat!("dstor-rs/", env!("CARGO_PKG_VERSION"));
 
-/// The `user-agent` header: [`USER_AGENT`], then `suffix` (trimmed) when it is not empty,
-/// as in `dstor-rs/0.1.0 my-app/2.0`.
-///
-/// ```
-/// use dstor_types::{RequestError, USER_AGENT, user_agent_header};
-///
-/// let agent = user_agent_header(" my-app/2.0 ").unwrap();
-/// assert_eq!(agent, format!("{USER_AGENT} my-app/2.0").as_str());
-/// assert_eq!(user_agent_header("bad\nagent"), Err(RequestError::InvalidUserAgent));
-/// ```
-///
-/// # Errors
-///
-/// [`RequestError::InvalidUserAgent`] when the suffix holds anything but visible ASCII and
-/// spaces (a control character, a tab, or a character outside ASCII, which HTTP headers do
-/// not carry reliably).
-pub fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
+/// The `user-agent` header: [`USER_AGENT`], then `suffix` (trimmed) when it is not empty.
+fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
     let suffix = suffix.trim();
     if suffix.is_empty() {
         return Ok(HeaderValue::from_static(USER_AGENT));
@@ -42,49 +30,60 @@ pub fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
 }
 
 /// The header that carries the API key.
-pub const API_KEY_HEADER: HeaderName = HeaderName::from_static("api-key");
+const API_KEY_HEADER: HeaderName = HeaderName::from_static("api-key");
 
 /// The header that carries the requested expiration.
-pub const EXPIRATION_HEADER: HeaderName = HeaderName::from_static("x-expiration");
+const EXPIRATION_HEADER: HeaderName = HeaderName::from_static("x-expiration");
 
 /// One exchange of an API key for an access token: builds the `http::Request` and reads the
 /// `http::Response`, without doing any I/O. A transport sends the one and hands back the
 /// other.
 ///
+/// Everything is checked when it is set, so a built `TokenRequest` always gives a request:
+/// the endpoint may carry the key ([`BaseUrl::check_may_carry_secrets`]) and the user agent
+/// can travel in a header. Cloning it copies no key: a provider keeps one as a template and
+/// sets the expiration of each request on a clone.
+///
 /// ```
 /// use dstor_types::{ApiKey, Environment, TokenRequest};
 ///
-/// let key = ApiKey::new("k".repeat(64)).unwrap();
-/// let request = TokenRequest::new(Environment::Testnet.base_url(), key).to_http().unwrap();
+/// let key = ApiKey::new("k".repeat(64))?;
+/// let exchange = TokenRequest::new(Environment::Testnet.base_url(), key)?
+///     .user_agent_suffix("my-app/2.0")?;
+/// let request = exchange.to_http();
 /// assert_eq!(request.uri(), "https://api.testnet.dstor.cloud/v1/dev/temp-token");
 /// assert!(request.headers()["api-key"].is_sensitive());
 ///
 /// let response = http::Response::builder()
 ///     .status(200)
-///     .body(br#"{"access_token":"opaque"}"#.to_vec())
-///     .unwrap();
-/// # let key = ApiKey::new("k".repeat(64)).unwrap();
-/// # let exchange = TokenRequest::new(Environment::Testnet.base_url(), key);
-/// let token = exchange.parse_response(response).unwrap();
+///     .body(br#"{"access_token":"opaque"}"#.to_vec())?;
+/// let token = exchange.parse_response(response)?;
 /// assert_eq!(token.expose_secret(), "opaque");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct TokenRequest {
     base: BaseUrl,
-    api_key: ApiKey,
+    api_key: HeaderValue,
     expiration: Option<Expiration>,
-    user_agent: Result<HeaderValue, RequestError>,
+    user_agent: HeaderValue,
 }
 
 impl TokenRequest {
     /// A request for a token from `base`, with the server's default expiration.
-    pub fn new(base: BaseUrl, api_key: ApiKey) -> Self {
-        Self {
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError::Insecure`] when `base` is plain `http` to a host that is not
+    /// loopback: the key is never sent in clear text.
+    pub fn new(base: BaseUrl, api_key: ApiKey) -> Result<Self, EndpointError> {
+        base.check_may_carry_secrets()?;
+        Ok(Self {
             base,
-            api_key,
+            api_key: api_key.into_header_value(),
             expiration: None,
-            user_agent: Ok(HeaderValue::from_static(USER_AGENT)),
-        }
+            user_agent: HeaderValue::from_static(USER_AGENT),
+        })
     }
 
     /// Asks for a token that expires at `expiration` (`None`: the server's default, one
@@ -95,23 +94,22 @@ impl TokenRequest {
         self
     }
 
-    /// Appends `suffix` to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`. A suffix a
-    /// header cannot carry makes [`TokenRequest::to_http`] fail; use
-    /// [`TokenRequest::try_user_agent_suffix`] to find out here.
-    #[must_use]
-    pub fn user_agent_suffix(mut self, suffix: &str) -> Self {
-        self.user_agent = user_agent_header(suffix);
-        self
-    }
-
-    /// Appends `suffix` to the user agent, refusing one a header cannot carry.
+    /// Appends `suffix` (trimmed) to the user agent, as in `dstor-rs/0.1.0 my-app/2.0`; a
+    /// blank suffix leaves [`USER_AGENT`] alone.
     ///
     /// # Errors
     ///
-    /// [`RequestError::InvalidUserAgent`], as [`user_agent_header`].
-    pub fn try_user_agent_suffix(mut self, suffix: &str) -> Result<Self, RequestError> {
-        self.user_agent = Ok(user_agent_header(suffix)?);
+    /// [`RequestError::InvalidUserAgent`] when the suffix holds anything but visible ASCII
+    /// and spaces (a control character, a tab, or a character outside ASCII, which HTTP
+    /// headers do not carry reliably).
+    pub fn user_agent_suffix(mut self, suffix: &str) -> Result<Self, RequestError> {
+        self.user_agent = user_agent_header(suffix)?;
         Ok(self)
+    }
+
+    /// The base URL the request goes to.
+    pub fn base_url(&self) -> &BaseUrl {
+        &self.base
     }
 
     /// The requested expiration.
@@ -122,27 +120,19 @@ impl TokenRequest {
     /// The `http::Request` to send: `GET {base}/v1/dev/temp-token` with `api-key` (marked
     /// sensitive), `x-expiration` when one was asked for, `accept: application/json`,
     /// `cache-control: no-store` and the user agent.
-    ///
-    /// # Errors
-    ///
-    /// [`RequestError::InvalidUserAgent`] when the user agent suffix cannot travel in a
-    /// header.
-    pub fn to_http(&self) -> Result<Request<Vec<u8>>, RequestError> {
+    pub fn to_http(&self) -> Request<Vec<u8>> {
         let mut request = Request::new(Vec::new());
         *request.method_mut() = Method::GET;
         *request.uri_mut() = self.base.token_endpoint().clone();
         let headers = request.headers_mut();
-        let mut key = HeaderValue::from_str(self.api_key.expose_secret())
-            .map_err(|_| RequestError::InvalidApiKey)?;
-        key.set_sensitive(true);
-        headers.insert(API_KEY_HEADER, key);
+        headers.insert(API_KEY_HEADER, self.api_key.clone());
         if let Some(expiration) = self.expiration {
             headers.insert(EXPIRATION_HEADER, expiration.header_value());
         }
         headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        headers.insert(USER_AGENT_HEADER, self.user_agent.clone()?);
-        Ok(request)
+        headers.insert(USER_AGENT_HEADER, self.user_agent.clone());
+        request
     }
 
     /// Reads the server's answer to this request. See [`ApiError`] for how every outcome
@@ -158,8 +148,20 @@ impl TokenRequest {
         parse_token_response(
             &response,
             self.expiration.map(Expiration::to_system_time),
-            Some(&self.api_key),
+            self.api_key.to_str().unwrap_or_default(),
+            SystemTime::now(),
         )
+    }
+}
+
+impl fmt::Debug for TokenRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenRequest")
+            .field("base", &self.base)
+            .field("api_key", &"[redacted]")
+            .field("expiration", &self.expiration)
+            .field("user_agent", &self.user_agent)
+            .finish()
     }
 }
 
@@ -170,9 +172,6 @@ pub enum RequestError {
     /// The user agent suffix holds characters a header cannot carry.
     #[error("the user agent suffix has characters an HTTP header cannot carry: use visible ASCII")]
     InvalidUserAgent,
-    /// The API key cannot travel in a header (never the case for a validated key).
-    #[error("the API key cannot be sent as a header")]
-    InvalidApiKey,
 }
 
 #[cfg(test)]
@@ -186,9 +185,9 @@ mod tests {
     fn builds_the_documented_request() {
         let exp = Expiration::after(std::time::Duration::from_secs(3600)).unwrap();
         let request = TokenRequest::new(Environment::Testnet.base_url(), ApiKey::new(KEY).unwrap())
+            .unwrap()
             .expiration(Some(exp))
-            .to_http()
-            .unwrap();
+            .to_http();
         assert_eq!(request.method(), Method::GET);
         assert_eq!(
             request.uri(),
@@ -222,42 +221,62 @@ mod tests {
             Environment::Production.base_url(),
             ApiKey::new(KEY).unwrap(),
         )
-        .to_http()
-        .unwrap();
+        .unwrap()
+        .to_http();
         assert!(!request.headers().contains_key("x-expiration"));
         assert_eq!(request.uri(), "https://api.dstor.cloud/v1/dev/temp-token");
     }
 
     #[test]
     fn appends_a_user_agent_suffix_and_refuses_a_bad_one() {
-        let base = Environment::Testnet.base_url();
-        let request = TokenRequest::new(base.clone(), ApiKey::new(KEY).unwrap())
+        let exchange = || {
+            TokenRequest::new(Environment::Testnet.base_url(), ApiKey::new(KEY).unwrap()).unwrap()
+        };
+        let request = exchange()
             .user_agent_suffix("my-app/2.0")
-            .to_http()
-            .unwrap();
+            .unwrap()
+            .to_http();
         assert_eq!(
             request.headers()["user-agent"],
             format!("{USER_AGENT} my-app/2.0").as_str()
         );
-        let err = TokenRequest::new(base.clone(), ApiKey::new(KEY).unwrap())
-            .user_agent_suffix("bad\nagent")
-            .to_http()
-            .unwrap_err();
-        assert_eq!(err, RequestError::InvalidUserAgent);
         for bad in ["bad\nagent", "caf\u{e9}/1", "a\u{7f}b", "a\tb"] {
             assert_eq!(
-                TokenRequest::new(base.clone(), ApiKey::new(KEY).unwrap())
-                    .try_user_agent_suffix(bad)
-                    .unwrap_err(),
+                exchange().user_agent_suffix(bad).unwrap_err(),
                 RequestError::InvalidUserAgent,
                 "{bad:?}"
             );
         }
-        let blank = TokenRequest::new(base, ApiKey::new(KEY).unwrap())
-            .try_user_agent_suffix("  ")
-            .unwrap()
-            .to_http()
-            .unwrap();
+        let blank = exchange().user_agent_suffix("  ").unwrap().to_http();
         assert_eq!(blank.headers()["user-agent"], USER_AGENT);
+    }
+
+    #[test]
+    fn refuses_plain_http_to_a_remote_host_and_allows_loopback() {
+        for url in ["http://api.dstor.cloud", "http://10.0.0.1:8080"] {
+            let base = BaseUrl::parse(url).unwrap();
+            let err = TokenRequest::new(base, ApiKey::new(KEY).unwrap()).unwrap_err();
+            assert!(
+                matches!(err, EndpointError::Insecure { .. }),
+                "{url}: {err}"
+            );
+            assert!(err.to_string().contains("use an https endpoint"), "{err}");
+        }
+        for url in ["http://127.0.0.1:1", "http://[::1]:1", "http://localhost:1"] {
+            TokenRequest::new(BaseUrl::parse(url).unwrap(), ApiKey::new(KEY).unwrap()).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_clone_shares_the_key_header_instead_of_copying_the_key() {
+        let exchange =
+            TokenRequest::new(Environment::Testnet.base_url(), ApiKey::new(KEY).unwrap()).unwrap();
+        let copy = exchange.clone();
+        let (a, b) = (exchange.to_http(), copy.to_http());
+        assert_eq!(
+            a.headers()["api-key"].as_bytes().as_ptr(),
+            b.headers()["api-key"].as_bytes().as_ptr()
+        );
+        assert!(!format!("{exchange:?}").contains(&KEY[..16]));
     }
 }

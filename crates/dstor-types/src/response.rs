@@ -6,16 +6,18 @@ use std::time::{Duration, SystemTime};
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
 use serde_json::Value;
 
-use crate::api_key::ApiKey;
 use crate::token::{AccessToken, TokenError};
 
 /// How dStor answered when it did not hand out a token. Messages are lowercase, start with
 /// what happened and the status, say what to do, and end with at most 200 characters of
-/// the server's own words (with the API key scrubbed out), never a token:
+/// the server's own words, never the API key or anything shaped like a token:
 ///
 /// ```text
-/// the API key was rejected (401): check DSTOR_API_KEY, whether the key expired or was revoked, and whether it was made for testnet or production (dStor said "invalid api key")
+/// the API key was rejected (401): check the key, whether it expired or was revoked, and whether it was made for testnet or production (dStor said "invalid api key")
 /// ```
+///
+/// The server's words are its message only: the `message`, `error` or `detail` text of a
+/// JSON body, or a plain-text body; nothing else of a JSON body, nothing of an HTML page.
 ///
 /// `Clone`, so that one result can be shared by every caller waiting on it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -29,7 +31,7 @@ pub enum ApiError {
     },
     /// 401 or 403: the API key is wrong, expired or revoked, or belongs to the other
     /// environment.
-    #[error("the API key was rejected ({status}): check DSTOR_API_KEY, whether the key expired or was revoked, and whether it was made for testnet or production{}", Said(.message))]
+    #[error("the API key was rejected ({status}): check the key, whether it expired or was revoked, and whether it was made for testnet or production{}", Said(.message))]
     KeyRejected {
         /// 401 or 403.
         status: u16,
@@ -37,7 +39,7 @@ pub enum ApiError {
         message: Option<String>,
     },
     /// 404: there is no token endpoint at this address.
-    #[error("no dStor token endpoint at this address (404): check the environment or DSTOR_ENDPOINT{}", Said(.message))]
+    #[error("no dStor token endpoint at this address (404): check the environment or endpoint{}", Said(.message))]
     NotFound {
         /// The server's message, if any.
         message: Option<String>,
@@ -155,18 +157,15 @@ pub enum InvalidBody {
     BadToken(TokenError),
 }
 
-/// Reads a response to `GET /v1/dev/temp-token`.
+/// Reads a response to `GET /v1/dev/temp-token`, received at `now`.
 ///
-/// `requested_expiry` is the expiry of a token that carries no `exp` claim; `api_key`, when
-/// given, is scrubbed from any server message that echoes it.
-///
-/// # Errors
-///
-/// [`ApiError`], classified by status.
-pub fn parse_token_response<B: AsRef<[u8]>>(
+/// `requested_expiry` is the expiry of a token that carries no `exp` claim; `api_key` is
+/// scrubbed from any server message that echoes it.
+pub(crate) fn parse_token_response<B: AsRef<[u8]>>(
     response: &http::Response<B>,
     requested_expiry: Option<SystemTime>,
-    api_key: Option<&ApiKey>,
+    api_key: &str,
+    now: SystemTime,
 ) -> Result<AccessToken, ApiError> {
     let status = response.status();
     let body = response.body().as_ref();
@@ -179,12 +178,12 @@ pub fn parse_token_response<B: AsRef<[u8]>>(
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok());
         return Ok(match server_date {
-            Some(date) => token.with_server_date(date, SystemTime::now()),
+            Some(date) => token.with_server_date(date, now),
             None => token,
         });
     }
     let message = || server_message(body, api_key);
-    let retry_after = || retry_after(response.headers(), SystemTime::now());
+    let retry_after = || retry_after(response.headers(), now);
     let code = status.as_u16();
     Err(match status {
         StatusCode::BAD_REQUEST => ApiError::BadRequest { message: message() },
@@ -224,53 +223,126 @@ fn read_token(body: &[u8], requested_expiry: Option<SystemTime>) -> Result<Acces
 }
 
 /// The most characters of a server's message kept in an error.
-pub const MAX_MESSAGE_CHARS: usize = 200;
+const MAX_MESSAGE_CHARS: usize = 200;
 
-/// The server's own words: a JSON `message` or `error` field, else the text itself; trimmed,
-/// on one line, at most [`MAX_MESSAGE_CHARS`], with the API key and anything that looks like
-/// a JWT replaced by `[redacted]`.
-fn server_message(body: &[u8], api_key: Option<&ApiKey>) -> Option<String> {
+/// What stands for a scrubbed secret.
+const REDACTED: &str = "[redacted]";
+
+/// The server's own words: the `message`, `error` or `detail` text of a JSON object, a JSON
+/// string, or a text body that is neither JSON nor HTML. Normalised first (control and
+/// invisible characters removed, whitespace collapsed), then scrubbed (the API key, and
+/// every run of token characters shaped like a token or key), then cut to
+/// [`MAX_MESSAGE_CHARS`].
+fn server_message(body: &[u8], api_key: &str) -> Option<String> {
     let text = String::from_utf8_lossy(body);
     let text = match serde_json::from_str::<Value>(&text) {
         Ok(Value::Object(map)) => ["message", "error", "detail"]
             .iter()
             .find_map(|k| map.get(*k).and_then(Value::as_str).map(str::to_owned))?,
         Ok(Value::String(s)) => s,
-        _ if text.trim_start().starts_with('<') => return None,
-        _ => text.into_owned(),
+        // Any other JSON, and anything that starts like JSON or HTML but is cut or
+        // garbled: none of it is a message, and it may hold a token.
+        Ok(_) => return None,
+        Err(_) if text.trim_start().starts_with(['<', '{', '[', '"']) => return None,
+        Err(_) => text.into_owned(),
     };
-    let mut text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if let Some(key) = api_key {
-        text = text.replace(key.expose_secret(), "[redacted]");
-    }
-    let text = text
-        .split(' ')
-        .map(|word| {
-            if looks_like_jwt(word) {
-                "[redacted]"
-            } else {
-                word
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    let text: String = text
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_MESSAGE_CHARS)
-        .collect();
+    let text = normalise(&text);
+    let text = if api_key.is_empty() {
+        text
+    } else {
+        text.replace(api_key, REDACTED)
+    };
+    let text = scrub_token_shaped(&text);
+    let text: String = text.chars().take(MAX_MESSAGE_CHARS).collect();
     (!text.is_empty()).then_some(text)
 }
 
-fn looks_like_jwt(word: &str) -> bool {
-    word.contains("eyJ") && word.matches('.').count() >= 2
+/// The text without control characters, invisible format characters and replacement
+/// characters (so that none can split a secret from the scrub), on one line, trimmed.
+fn normalise(text: &str) -> String {
+    let kept: String = text
+        .chars()
+        .map(|c| if c.is_whitespace() { ' ' } else { c })
+        .filter(|&c| !c.is_control() && !is_invisible(c))
+        .collect();
+    kept.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Parses `Retry-After`, as seconds or an HTTP date, into a wait from `now`.
-pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+/// Characters that show nothing: zero-width spaces and joiners, direction marks, the soft
+/// hyphen, the byte-order mark, and the replacement character of undecodable bytes.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{34F}'
+            | '\u{61C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFD}'
+    )
+}
+
+/// Characters of keys and tokens: base64 and base64url, JWT dots, and `-_.~+/=`.
+fn is_token_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '~' | '+' | '/' | '=')
+}
+
+/// Whether a run of token characters may be a secret: 20 characters or more, or 12 or more
+/// with a digit or a lowercase letter followed by an uppercase one (`invalid_api_key` and
+/// `Unauthorized` are words; `1e3084AXj4XfX6G` is not).
+fn is_token_shaped(run: &str) -> bool {
+    let len = run.len();
+    if len >= 20 {
+        return true;
+    }
+    if len < 12 {
+        return false;
+    }
+    let bytes = run.as_bytes();
+    bytes.iter().any(u8::is_ascii_digit)
+        || bytes
+            .windows(2)
+            .any(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+}
+
+/// Replaces every token-shaped run of token characters by `[redacted]`.
+fn scrub_token_shaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find(is_token_char) {
+        out.push_str(&rest[..start]);
+        let run = &rest[start..];
+        let len = run.find(|c| !is_token_char(c)).unwrap_or(run.len());
+        out.push_str(if is_token_shaped(&run[..len]) {
+            REDACTED
+        } else {
+            &run[..len]
+        });
+        rest = &run[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Parses `Retry-After` into a wait from `now`: `1*DIGIT` seconds (saturating, however
+/// many digits) or an HTTP date (zero once passed). Anything else, a sign included, is
+/// ignored.
+fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(Duration::from_secs(
+            value.parse::<u64>().unwrap_or(u64::MAX),
+        ));
     }
     let date = httpdate::parse_http_date(value).ok()?;
     Some(date.duration_since(now).unwrap_or(Duration::ZERO))

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use http::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::api_key::CharProblem;
+use crate::api_key::{CharProblem, WipedOnDrop, first_bad_char};
 use crate::jwt::{self, Claims};
 
 /// A temporary access token, as returned by `GET /v1/dev/temp-token`.
@@ -97,7 +97,11 @@ impl AccessToken {
             Ok(inner) => inner,
             Err(shared) => shared.copy(),
         };
-        inner.server_offset = Some(if offset.abs() <= 1 { 0 } else { offset });
+        inner.server_offset = Some(if offset.unsigned_abs() <= 1 {
+            0
+        } else {
+            offset
+        });
         Self {
             inner: Arc::new(inner),
         }
@@ -118,17 +122,18 @@ impl AccessToken {
     /// `Authorization: Bearer <token>`, marked sensitive so that `Debug` of the header map
     /// hides it and HTTP/2 does not index it.
     ///
-    /// The header is written once, into the buffer that the `HeaderValue` then owns: this
-    /// call leaves no other copy of the token in freed memory. (That buffer is not wiped
-    /// when the `HeaderValue` is dropped: the `http` crate does not zeroize.)
+    /// The header is written once, into a buffer that the `HeaderValue` then owns and that
+    /// is wiped when the last copy of the header is dropped: this call leaves no copy of
+    /// the token in freed memory.
     pub fn authorization_header(&self) -> HeaderValue {
-        const SCHEME: &[u8] = b"Bearer ";
-        let token = self.expose_secret().as_bytes();
-        let mut buffer = Vec::with_capacity(SCHEME.len() + token.len());
-        buffer.extend_from_slice(SCHEME);
-        buffer.extend_from_slice(token);
-        // `Bytes` takes the vector's allocation as it is, and `HeaderValue` takes the `Bytes`.
-        let mut value = HeaderValue::from_maybe_shared(Bytes::from(buffer))
+        const SCHEME: &str = "Bearer ";
+        let token = self.expose_secret();
+        let mut text = String::with_capacity(SCHEME.len() + token.len());
+        text.push_str(SCHEME);
+        text.push_str(token);
+        // Exactly as long as its capacity, so the secret takes this allocation as it is.
+        let bytes = Bytes::from_owner(WipedOnDrop(SecretString::from(text)));
+        let mut value = HeaderValue::from_maybe_shared(bytes)
             // Validated at construction: only visible ASCII.
             .unwrap_or_else(|_| HeaderValue::from_static("Bearer"));
         value.set_sensitive(true);
@@ -267,20 +272,8 @@ fn validate(token: &str) -> Result<(), TokenError> {
     if token.len() > MAX_TOKEN_LEN {
         return Err(TokenError::TooLong { len: token.len() });
     }
-    for (index, c) in token.chars().enumerate() {
-        let problem = if c.is_whitespace() {
-            CharProblem::Whitespace
-        } else if c.is_control() {
-            CharProblem::Control
-        } else if !c.is_ascii() {
-            CharProblem::NonAscii
-        } else {
-            continue;
-        };
-        return Err(TokenError::InvalidCharacter {
-            position: index + 1,
-            problem,
-        });
+    if let Some((position, problem)) = first_bad_char(token) {
+        return Err(TokenError::InvalidCharacter { position, problem });
     }
     Ok(())
 }

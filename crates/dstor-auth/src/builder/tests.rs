@@ -179,12 +179,15 @@ fn every_mistake_is_one_error_type_that_shows_no_secret() {
         errors[2]
     );
     assert!(
-        matches!(&errors[3], BuildError::InsecureEndpoint { host } if host == "10.0.0.1"),
+        matches!(&errors[3], BuildError::Endpoint(EndpointError::Insecure { host }) if host == "10.0.0.1"),
         "{:?}",
         errors[3]
     );
     assert!(
-        matches!(errors[4], BuildError::InsecureEndpoint { .. }),
+        matches!(
+            errors[4],
+            BuildError::Endpoint(EndpointError::Insecure { .. })
+        ),
         "{:?}",
         errors[4]
     );

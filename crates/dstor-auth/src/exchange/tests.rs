@@ -1,6 +1,6 @@
 use std::sync::Mutex;
 
-use dstor_types::{ApiError, RequestError};
+use dstor_types::{ApiError, EndpointError, RequestError};
 use http::{Request, Response};
 use mockall::mock;
 
@@ -41,7 +41,9 @@ async fn sends_the_documented_request_and_reads_the_token() {
     let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key())
         .unwrap()
         .with_lifetime(TokenLifetime::After(Duration::from_secs(600)))
-        .with_user_agent_suffix("app/1");
+        .unwrap()
+        .with_user_agent_suffix("app/1")
+        .unwrap();
     let token = provider.token().await.unwrap();
     assert_eq!(token.expose_secret(), "opaque");
 
@@ -87,7 +89,8 @@ async fn the_server_default_sends_no_expiration() {
     });
     let provider = ApiKeyProvider::new(transport, &Environment::Production, key())
         .unwrap()
-        .with_lifetime(TokenLifetime::ServerDefault);
+        .with_lifetime(TokenLifetime::ServerDefault)
+        .unwrap();
     provider.token().await.unwrap();
 }
 
@@ -119,7 +122,11 @@ async fn a_rejection_is_classified_and_a_transport_error_passes_through() {
 fn refuses_plain_http_except_on_loopback() {
     let env: Environment = "http://api.dstor.cloud".parse().unwrap();
     let err = ApiKeyProvider::new(MockTransport::new(), &env, key()).unwrap_err();
-    assert!(matches!(&err, AuthError::InsecureEndpoint { host } if host == "api.dstor.cloud"));
+    assert!(matches!(
+        &err,
+        AuthError::Endpoint(EndpointError::Insecure { host }) if host == "api.dstor.cloud"
+    ));
+    assert!(err.is_permanent() && !err.is_retryable());
     assert!(err.to_string().contains("https"));
     for local in ["http://127.0.0.1:9", "http://localhost:9", "http://[::1]:9"] {
         let env: Environment = local.parse().unwrap();
@@ -131,41 +138,29 @@ fn refuses_plain_http_except_on_loopback() {
 }
 
 #[test]
-fn a_lifetime_under_a_second_is_refused_before_anything_is_sent() {
-    let provider = ApiKeyProvider::new(MockTransport::new(), &Environment::Testnet, key())
-        .unwrap()
-        .with_lifetime(TokenLifetime::After(Duration::from_millis(10)));
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    let err = rt.block_on(provider.token()).unwrap_err();
-    assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
-}
-
-#[test]
-fn the_try_forms_refuse_bad_values_up_front() {
+fn bad_settings_are_refused_when_they_are_made() {
     let provider =
         || ApiKeyProvider::new(MockTransport::new(), &Environment::Testnet, key()).unwrap();
     for short in [Duration::ZERO, Duration::from_millis(999)] {
         let err = provider()
-            .try_with_lifetime(TokenLifetime::After(short))
+            .with_lifetime(TokenLifetime::After(short))
             .unwrap_err();
         assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
         assert!(err.is_permanent());
     }
     let err = provider()
-        .try_with_lifetime(TokenLifetime::After(Duration::from_secs(u64::MAX / 4)))
+        .with_lifetime(TokenLifetime::After(Duration::from_secs(u64::MAX / 4)))
         .unwrap_err();
     assert!(matches!(err, AuthError::Expiration(_)), "{err:?}");
     for bad in ["bad\nagent", "caf\u{e9}/1"] {
-        let err = provider().try_with_user_agent_suffix(bad).unwrap_err();
+        let err = provider().with_user_agent_suffix(bad).unwrap_err();
         assert!(
             matches!(err, AuthError::Request(RequestError::InvalidUserAgent)),
             "{err:?}"
         );
         assert!(err.to_string().contains("visible ASCII"), "{err}");
     }
-    // What the try forms accept, token() accepts too.
+    // What the setters accept, token() accepts too.
     let mut transport = MockTransport::new();
     transport.expect_send().times(1).returning(|request| {
         assert!(
@@ -179,33 +174,14 @@ fn the_try_forms_refuse_bad_values_up_front() {
     });
     let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key())
         .unwrap()
-        .try_with_lifetime(TokenLifetime::After(Duration::from_secs(1)))
+        .with_lifetime(TokenLifetime::After(Duration::from_secs(1)))
         .unwrap()
-        .try_with_user_agent_suffix("my-app/1.0")
+        .with_user_agent_suffix("my-app/1.0")
         .unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
     rt.block_on(provider.token()).unwrap();
-}
-
-#[test]
-fn the_infallible_forms_fail_every_call_before_sending() {
-    // MockTransport::new() has no expectations: any send would panic the test.
-    let provider = ApiKeyProvider::new(MockTransport::new(), &Environment::Testnet, key())
-        .unwrap()
-        .with_user_agent_suffix("bad\nagent");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    for _ in 0..2 {
-        let err = rt.block_on(provider.token()).unwrap_err();
-        assert!(
-            matches!(err, AuthError::Request(RequestError::InvalidUserAgent)),
-            "{err:?}"
-        );
-        assert!(err.is_permanent() && !err.is_retryable());
-    }
 }
 
 #[test]
@@ -229,7 +205,7 @@ async fn until_sends_exactly_that_expiration() {
     });
     let provider = ApiKeyProvider::new(transport, &Environment::Testnet, key())
         .unwrap()
-        .try_with_lifetime(TokenLifetime::Until(until))
+        .with_lifetime(TokenLifetime::Until(until))
         .unwrap();
     provider.token().await.unwrap();
 }

@@ -21,19 +21,14 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 ///
 /// # Errors
 ///
-/// A config-class error for a malformed endpoint, or a plain-http one that is not loopback.
+/// A config-class error for a malformed endpoint. (A plain-http one that is not loopback is
+/// refused where the key would be sent: when the client is built.)
 pub(crate) fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
     let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
         return Ok(args.env.clone());
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;
-    if !base.may_carry_api_key() {
-        let refused = dstor_auth::AuthError::InsecureEndpoint {
-            host: base.host().to_owned(),
-        };
-        return Err(CliError::config(refused.to_string()));
-    }
     Ok(Environment::Custom(base))
 }
 

@@ -9,6 +9,7 @@ use dstor_http::{
     ENV_ENVIRONMENT, EnvVarError, Environment, ReqwestTransport, TokenLifetime,
 };
 use dstor_mock::{FakeDstor, Fault};
+use dstor_types::EndpointError;
 
 use crate::common::{assert_no_secret, builder, chain, client};
 
@@ -111,7 +112,7 @@ fn an_insecure_endpoint_variable_is_refused_at_build() {
         .build()
         .unwrap_err();
     assert!(
-        matches!(err, ConfigError::InsecureEndpoint { .. }),
+        matches!(err, ConfigError::Endpoint(EndpointError::Insecure { .. })),
         "{err:?}"
     );
 }

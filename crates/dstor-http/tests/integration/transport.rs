@@ -8,7 +8,7 @@ use dstor_http::{
     RetryPolicy,
 };
 use dstor_mock::{FakeDstor, Fault};
-use dstor_types::{ApiError, TokenRequest};
+use dstor_types::{ApiError, EndpointError, TokenRequest};
 
 use crate::common::{assert_no_secret, builder, chain, client};
 
@@ -283,8 +283,8 @@ async fn a_loopback_endpoint_is_never_reached_through_the_proxy() {
         target.base_url().parse().unwrap(),
         ApiKey::new(target.api_key()).unwrap(),
     )
-    .to_http()
-    .unwrap();
+    .unwrap()
+    .to_http();
     assert_eq!(transport.send(request).await.unwrap().status(), 200);
     assert_eq!(target.token_request_count(), 2);
     tokio::time::sleep(Duration::from_millis(50)).await;
@@ -358,7 +358,7 @@ fn plain_http_to_a_remote_host_is_refused_before_any_io() {
             .build()
             .unwrap_err();
         assert!(
-            matches!(err, ConfigError::InsecureEndpoint { .. }),
+            matches!(err, ConfigError::Endpoint(EndpointError::Insecure { .. })),
             "{url}: {err:?}"
         );
         assert!(err.to_string().contains("https"), "{err}");
@@ -368,7 +368,10 @@ fn plain_http_to_a_remote_host_is_refused_before_any_io() {
         .api_key(ApiKey::new("k".repeat(64)).unwrap())
         .build()
         .unwrap_err();
-    assert!(matches!(err, ConfigError::InsecureEndpoint { ref host } if host == "example.com"));
+    assert!(matches!(
+        err,
+        ConfigError::Endpoint(EndpointError::Insecure { ref host }) if host == "example.com"
+    ));
     for url in [
         "http://127.0.0.1:1",
         "http://[::1]:1",
@@ -392,8 +395,8 @@ async fn the_transport_alone_hands_back_any_status() {
         server.base_url().parse().unwrap(),
         ApiKey::new(server.api_key()).unwrap(),
     )
-    .to_http()
-    .unwrap();
+    .unwrap()
+    .to_http();
     let response = transport.send(request.clone()).await.unwrap();
     assert_eq!(response.status(), 503);
     assert!(!response.body().is_empty());

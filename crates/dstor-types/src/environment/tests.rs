@@ -151,7 +151,8 @@ fn a_port_must_be_a_number() {
             .unwrap()
             .token_endpoint()
             .to_string(),
-        "http://[::1]:80/prefix/v1/dev/temp-token"
+        // The parser's normal form, as reqwest sends it: no default port.
+        "http://[::1]/prefix/v1/dev/temp-token"
     );
 }
 
@@ -205,4 +206,98 @@ fn knows_loopback_hosts() {
         assert!(!BaseUrl::parse(url).unwrap().is_loopback(), "{url}");
     }
     assert!(Environment::Production.base_url().is_https());
+}
+
+/// Issue 12, defect 5: what reqwest's parser refuses is refused when the URL is parsed.
+#[test]
+fn refuses_what_the_url_parser_refuses() {
+    for bad in [
+        "https://api.dstor.cloud:+443",
+        "http://127.0.0.1:+8080",
+        "https://999.1.1.1",
+        "http://[::1]x",
+        "https://[v1.x]",
+        "https://xn--",
+        "https://exa mple.com",
+        "https://api.dstor\tcloud",
+    ] {
+        let err = BaseUrl::parse(bad).map(|b| b.to_string()).unwrap_err();
+        assert!(
+            matches!(err, EndpointError::InvalidUrl { .. }),
+            "{bad}: {err:?}"
+        );
+        assert!(
+            Url::parse(bad).is_err() || bad.contains([' ', '\t', '+']),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn holds_the_url_parsers_normal_form() {
+    for (input, normal) in [
+        ("HTTPS://API.DSTOR.CLOUD:443/", "https://api.dstor.cloud"),
+        (
+            "https://api.dstor.cloud:8443/x/",
+            "https://api.dstor.cloud:8443/x",
+        ),
+        ("http://0x7f.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://[0:0:0:0:0:0:0:1]:1", "http://[::1]:1"),
+    ] {
+        let base = BaseUrl::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
+        assert_eq!(base.as_str(), normal);
+    }
+    assert!(BaseUrl::parse("http://0x7f.0.0.1").unwrap().is_loopback());
+}
+
+/// Issue 12, defect 5: nothing of a value that may hold a credential is echoed.
+#[test]
+fn never_echoes_a_value_that_may_hold_a_credential() {
+    for value in [
+        "admin:hunter2@proxy",
+        "//u:pw1234@host",
+        "u:s3cr3t@h:8080",
+        "https://user:hunter2\u{ff20}api.dstor.cloud",
+        "https://user:hunter2\u{fe6b}api.dstor.cloud",
+        "hunter2:x",
+    ] {
+        let text = match value.parse::<Environment>() {
+            Ok(env) => panic!("{value:?} was accepted as {env:?}"),
+            Err(err) => format!("{err} {err:?}"),
+        };
+        for secret in ["hunter2", "pw1234", "s3cr3t"] {
+            assert!(!text.contains(secret), "{value:?}: {text}");
+        }
+        if let Err(err) = BaseUrl::parse(value) {
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("hunter2") && !text.contains("pw1234"),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn secrets_travel_only_over_https_or_to_loopback() {
+    for url in [
+        "https://api.dstor.cloud",
+        "http://127.0.0.1:1",
+        "http://localhost",
+    ] {
+        assert_eq!(
+            BaseUrl::parse(url).unwrap().check_may_carry_secrets(),
+            Ok(()),
+            "{url}"
+        );
+    }
+    let err = BaseUrl::parse("http://localhost.evil.com")
+        .unwrap()
+        .check_may_carry_secrets();
+    assert_eq!(
+        err,
+        Err(EndpointError::Insecure {
+            host: "localhost.evil.com".into()
+        })
+    );
 }

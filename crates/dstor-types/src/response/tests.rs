@@ -12,8 +12,7 @@ fn response(status: u16, body: &str) -> http::Response<Vec<u8>> {
 }
 
 fn parse(status: u16, body: &str) -> Result<AccessToken, ApiError> {
-    let key = ApiKey::new(KEY).unwrap();
-    parse_token_response(&response(status, body), None, Some(&key))
+    parse_token_response(&response(status, body), None, KEY, SystemTime::now())
 }
 
 #[test]
@@ -28,7 +27,8 @@ fn a_non_jwt_token_takes_the_requested_expiry() {
     let token = parse_token_response(
         &response(200, r#"{"access_token":"opaque"}"#),
         Some(requested),
-        None,
+        "",
+        SystemTime::now(),
     )
     .unwrap();
     assert_eq!(token.expires_at(), Some(requested));
@@ -116,8 +116,8 @@ fn messages_carry_the_servers_words_but_never_the_key_or_a_token() {
     );
     assert_eq!(
         err.to_string(),
-        "the API key was rejected (401): check DSTOR_API_KEY, whether the key expired or was \
-         revoked, and whether it was made for testnet or production (dStor said \"Invalid API key\")"
+        "the API key was rejected (401): check the key, whether it expired or was revoked, and \
+         whether it was made for testnet or production (dStor said \"Invalid API key\")"
     );
 
     let err = parse(401, &format!(r#"{{"error":"unknown key {KEY}"}}"#)).unwrap_err();
@@ -131,7 +131,7 @@ fn messages_carry_the_servers_words_but_never_the_key_or_a_token() {
 
 #[test]
 fn messages_are_short_and_on_one_line() {
-    let long = "x".repeat(10_000);
+    let long = "word ".repeat(2_000);
     let err = parse(503, &format!("line one\nline two {long}")).unwrap_err();
     let ApiError::Server {
         message: Some(m), ..
@@ -140,7 +140,7 @@ fn messages_are_short_and_on_one_line() {
         panic!("{err:?}")
     };
     assert_eq!(m.chars().count(), MAX_MESSAGE_CHARS);
-    assert!(m.starts_with("line one line two x"));
+    assert!(m.starts_with("line one line two word"), "{m}");
     assert!(matches!(
         parse(502, "<html><body>bad gateway</body></html>"),
         Err(ApiError::Server { message: None, .. })
@@ -170,7 +170,7 @@ fn a_429_carries_its_retry_after() {
         .header("retry-after", "7")
         .body(Vec::new())
         .unwrap();
-    let err = parse_token_response(&response, None, None).unwrap_err();
+    let err = parse_token_response(&response, None, "", SystemTime::now()).unwrap_err();
     assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
 }
 
@@ -183,7 +183,7 @@ fn messages_say_what_happened_then_what_to_do() {
                 .headers_mut()
                 .insert(RETRY_AFTER, value.parse().unwrap());
         }
-        parse_token_response(&response, None, None)
+        parse_token_response(&response, None, "", SystemTime::now())
             .unwrap_err()
             .to_string()
     };
@@ -229,9 +229,122 @@ fn a_date_header_records_the_servers_clock() {
         .header("date", httpdate::fmt_http_date(server_now))
         .body(br#"{"access_token":"opaque"}"#.to_vec())
         .unwrap();
-    let token = parse_token_response(&response, None, None).unwrap();
+    let token = parse_token_response(&response, None, "", SystemTime::now()).unwrap();
     let offset = token.server_clock_offset().unwrap();
     assert!((-3602..=-3598).contains(&offset), "{offset}");
     let undated = parse(200, r#"{"access_token":"opaque"}"#).unwrap();
     assert_eq!(undated.server_clock_offset(), None);
+}
+
+#[test]
+fn no_error_names_a_variable_the_protocol_crate_does_not_know() {
+    for status in [400, 401, 403, 404, 418, 429, 500, 501] {
+        let message = parse(status, "").unwrap_err().to_string();
+        assert!(!message.contains("DSTOR_"), "{message}");
+    }
+}
+
+/// Issue 12, defect 1: a JSON body shows only its message; a text body no token.
+#[test]
+fn a_token_like_value_in_an_error_body_is_never_echoed() {
+    let body = b"{\"ac\x94ceCss_token\":\t\x90\"1e3084AXj4XfX6G\"}";
+    let mut answer = response(418, "");
+    *answer.body_mut() = body.to_vec();
+    let err = parse_token_response(&answer, None, KEY, SystemTime::now()).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("1e3084AXj4XfX6G"), "{text}");
+    assert!(
+        matches!(err, ApiError::UnexpectedStatus { message: None, .. }),
+        "{err:?}"
+    );
+
+    let err = parse(418, r#"{"access_token":"opaque","message":"teapot"}"#).unwrap_err();
+    assert_eq!(
+        err,
+        ApiError::UnexpectedStatus {
+            status: 418,
+            message: Some("teapot".into())
+        }
+    );
+    for body in [
+        r#"{"access_token":"1e3084AXj4XfX6G"}"#,
+        r#"{"detail":{"token":"1e3084AXj4XfX6G"}}"#,
+        r#"["1e3084AXj4XfX6G"]"#,
+    ] {
+        let err = parse(500, body).unwrap_err();
+        assert!(!err.to_string().contains("said"), "{err}");
+    }
+    let err = parse(
+        500,
+        "token 1e3084AXj4XfX6G expired, try opaque-secret-token-1234",
+    )
+    .unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        !text.contains("1e3084AXj4XfX6G") && !text.contains("opaque-secret"),
+        "{text}"
+    );
+    assert!(
+        text.contains("token [redacted] expired, try [redacted]"),
+        "{text}"
+    );
+    // Words stay words.
+    let err = parse(401, r#"{"error":"invalid_api_key: Unauthorized"}"#).unwrap_err();
+    assert!(
+        err.to_string().contains("invalid_api_key: Unauthorized"),
+        "{err}"
+    );
+}
+
+/// Issue 12, defect 2: control characters are removed before the key is looked for.
+#[test]
+fn a_key_or_jwt_split_by_control_characters_is_still_scrubbed() {
+    let split = |sep: &str| format!("{}{sep}{}", &KEY[..21], &KEY[21..]);
+    for sep in ["\x01", "\u{0}", "\u{7f}", "\u{200b}", "\u{feff}"] {
+        let text_body = format!("bad key {}", split(sep));
+        let json_message = serde_json::json!({ "message": format!("bad key {}", split(sep)) });
+        let json_error = serde_json::json!({ "error": format!("bad key {}", split(sep)) });
+        for body in [text_body, json_message.to_string(), json_error.to_string()] {
+            let err = parse(401, &body).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains(&KEY[..21]) && !text.contains(&KEY[21..]),
+                "{sep:?}: {text}"
+            );
+            assert!(text.contains("bad key [redacted]"), "{sep:?}: {text}");
+        }
+    }
+    let jwt = "e\u{1}yJhbGciOiJub25lIn0.e\u{1}yJzdWIiOiJ4In0.c2ln";
+    let err = parse(500, &serde_json::json!({ "message": jwt }).to_string()).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("yJzdWIi"), "{err}");
+    // A truncated token answer is not a message.
+    let err = parse(
+        502,
+        r#"{"access_token":"opaque-secret-token-1234","expires_in":36"#,
+    )
+    .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("opaque-secret"), "{err}");
+    assert_eq!(
+        err.to_string(),
+        "dStor answered with a server error (502): retry later"
+    );
+}
+
+/// Issue 12, defect 4: `Retry-After` is `1*DIGIT` or an HTTP date; huge values saturate.
+#[test]
+fn retry_after_takes_digits_only_and_saturates() {
+    let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let wait = |value: &str| {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, value.parse().unwrap());
+        retry_after(&headers, now)
+    };
+    for signed in ["+0", "+7", "-1", " +3", "1.5", "0x10", "7s"] {
+        assert_eq!(wait(signed), None, "{signed:?}");
+    }
+    assert_eq!(wait("007"), Some(Duration::from_secs(7)));
+    assert_eq!(
+        wait("99999999999999999999999"),
+        Some(Duration::from_secs(u64::MAX))
+    );
 }

@@ -114,3 +114,32 @@ fn clones_share_and_compare_by_token() {
     assert_eq!(copy, a);
     assert!(!Arc::ptr_eq(&copy.inner, &a.inner));
 }
+
+/// Issue 12, defect 3: a server clock about 2^63 s behind (or ahead) panics nowhere.
+#[test]
+fn an_absurd_server_date_is_recorded_without_panicking() {
+    let received = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let far_behind = UNIX_EPOCH
+        .checked_sub(Duration::from_secs(i64::MAX as u64 - 1_700_000_000))
+        .unwrap_or(UNIX_EPOCH);
+    for server in [
+        far_behind,
+        UNIX_EPOCH,
+        received + Duration::from_secs(u32::MAX.into()),
+    ] {
+        let token = AccessToken::new(DOCS_TOKEN)
+            .unwrap()
+            .with_server_date(server, received);
+        let _ = token.remaining_at(received);
+        assert!(token.server_clock_offset().is_some());
+    }
+    // i64::MIN itself: the offset saturates and is kept as it is.
+    let behind = received.checked_sub(Duration::from_secs(1 << 63));
+    if let Some(server) = behind {
+        let token = AccessToken::new("opaque")
+            .unwrap()
+            .with_server_date(server, received);
+        assert_eq!(token.server_clock_offset(), Some(i64::MIN));
+        assert_eq!(token.remaining_at(received), None);
+    }
+}

@@ -27,8 +27,8 @@ fn every_auth_error(token: &str) -> Vec<AuthError> {
         TransportError::new(TransportErrorKind::BodyTooLarge { limit: 1 }).into(),
         TransportError::new(TransportErrorKind::Connection).into(),
         TokenRequest::new(Environment::Testnet.base_url(), key())
+            .unwrap()
             .user_agent_suffix(&format!("{KEY}\n{token}"))
-            .to_http()
             .unwrap_err()
             .into(),
         Expiration::at(UNIX_EPOCH).unwrap_err().into(),
@@ -58,7 +58,9 @@ async fn dstor_auth_providers_and_errors() {
     let exchange = ApiKeyProvider::new(transport, &Environment::Testnet, key())
         .unwrap()
         .with_lifetime(TokenLifetime::After(Duration::from_secs(3600)))
-        .with_user_agent_suffix("leak-test/1");
+        .unwrap()
+        .with_user_agent_suffix("leak-test/1")
+        .unwrap();
     let policy = RetryPolicy::default();
     check.debug("RetryPolicy", &policy);
     let tokens = CachedTokenProvider::with_config(

@@ -14,9 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dstor_auth::AuthError;
 use dstor_auth::fake::fake_jwt;
 use dstor_tests::LeakCheck;
-use dstor_types::{
-    AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest, parse_token_response,
-};
+use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest};
 use http::Response;
 
 /// 64 characters, and a fragment (`LeakCanary`) that no message or type name holds.
@@ -95,9 +93,10 @@ fn dstor_types_values_and_errors() {
 
     let expiration = Expiration::after(Duration::from_secs(3600)).unwrap();
     let exchange = TokenRequest::new(Environment::Testnet.base_url(), key.clone())
+        .unwrap()
         .expiration(Some(expiration));
     check.debug("TokenRequest", &exchange);
-    let request = exchange.to_http().unwrap();
+    let request = exchange.to_http();
     check.debug("TokenRequest::to_http", &request);
     check.debug("request headers", request.headers());
 
@@ -111,7 +110,7 @@ fn dstor_types_values_and_errors() {
                 .header("location", format!("https://evil.example/?key={KEY}"))
                 .body(body.clone().into_bytes())
                 .unwrap();
-            let err = parse_token_response(&response, None, Some(&key)).unwrap_err();
+            let err = exchange.parse_response(response).unwrap_err();
             variants.insert(variant_name(&err));
             check.error(&format!("ApiError from {status} {body:?}"), &err);
             check.error("AuthError::Api", &AuthError::from(err));
