@@ -28,6 +28,7 @@
 //! - [`HttpTransport`]: the seam to an HTTP client, `http::Request` in and `http::Response`
 //!   out. `dstor-http` implements it over reqwest; [`transport_fn`] makes one of a closure.
 //! - [`ApiKeyProvider`]: trades the API key for a token over any transport.
+//! - [`LoginProvider`]: trades an account's email and password for a token, the same way.
 //! - [`RetryingProvider`]: retries transient failures with backoff and jitter.
 //! - [`CachedTokenProvider`]: lock-free reads, one upstream request however many callers,
 //!   refresh ahead of expiry, a still-valid token never replaced by an error.
@@ -40,6 +41,7 @@ mod builder;
 mod cache;
 mod error;
 mod exchange;
+mod login;
 mod provider;
 mod retry;
 mod time;
@@ -53,6 +55,7 @@ pub use builder::{BuildError, TokensBuilder};
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
 pub use exchange::{ApiKeyProvider, TokenLifetime};
+pub use login::LoginProvider;
 pub use provider::{FnTokenProvider, StaticTokenProvider, TokenProvider, token_provider_fn};
 pub use retry::{RetryPolicy, RetryingProvider};
 pub use tokens::Tokens;
