@@ -65,7 +65,9 @@ mod client;
 mod error;
 mod transport;
 
-pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT};
+pub use builder::{
+    DstorClientBuilder, ENV_API_KEY, ENV_EMAIL, ENV_ENDPOINT, ENV_ENVIRONMENT, ENV_PASSWORD,
+};
 pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
@@ -76,4 +78,6 @@ pub use dstor_auth::{
     AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
     Tokens,
 };
-pub use dstor_types::{AccessToken, ApiKey, Environment};
+/// The `secrecy` crate, for the [`secrecy::SecretString`] a password is held in.
+pub use dstor_types::secrecy;
+pub use dstor_types::{AccessToken, ApiKey, Environment, LoginCredentials, LoginError};
