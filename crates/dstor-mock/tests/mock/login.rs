@@ -66,11 +66,14 @@ async fn given_accounts_are_accepted_and_a_wrong_pair_gets_401() {
     }
 }
 
+/// Request headers, as `send` takes them.
+type Headers<'a> = &'a [(&'a str, &'a str)];
+
 #[tokio::test]
 async fn a_malformed_body_or_content_type_gets_400() {
     let server = FakeDstor::start().await.unwrap();
     let good = body(server.email(), server.password());
-    let cases: [(&[(&str, &str)], &[u8]); 4] = [
+    let cases: [(Headers<'_>, &[u8]); 4] = [
         (&[JSON], b"not json"),
         (&[JSON], br#"{"email":"dev@fake.dstor.test"}"#),
         (&[JSON], br#"{"email":1,"password":2}"#),
