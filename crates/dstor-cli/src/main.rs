@@ -11,6 +11,7 @@ mod commands;
 mod exit;
 mod inspect;
 mod key;
+mod login;
 mod output;
 mod time;
 

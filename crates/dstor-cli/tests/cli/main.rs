@@ -6,6 +6,7 @@ mod cache;
 mod demo;
 mod errors;
 mod inspect;
+mod login;
 mod serve_fake;
 mod support;
 mod token;
