@@ -8,6 +8,7 @@ use std::fmt;
 use std::process::{Command, ExitCode};
 
 mod fuzz;
+
 use xtask::layering::LAYERING;
 use xtask::{cargo, root};
 

@@ -160,10 +160,28 @@ impl TransportError {
         self.kind
     }
 
-    /// Whether trying again may succeed: connection failures, timeouts and broken
-    /// connections; not an oversize answer.
+    /// Whether trying again may succeed: connection failures, timeouts, broken connections,
+    /// and a token that could not be had for a passing reason; not an oversize body, a body
+    /// that could not be read, a refused request or an error of no known class.
     pub fn is_retryable(&self) -> bool {
-        !matches!(self.kind, TransportErrorKind::BodyTooLarge { .. })
+        match self.kind {
+            TransportErrorKind::Connect
+            | TransportErrorKind::Timeout
+            | TransportErrorKind::Connection => true,
+            TransportErrorKind::NoToken { retryable } => retryable,
+            TransportErrorKind::BodyTooLarge { .. }
+            | TransportErrorKind::RequestBodyTooLarge { .. }
+            | TransportErrorKind::Body
+            | TransportErrorKind::TokenRejected
+            | TransportErrorKind::ForeignOrigin
+            | TransportErrorKind::Other => false,
+        }
+    }
+
+    /// The [`AuthError`] that kept a token from the request
+    /// ([`TransportErrorKind::NoToken`]), if that is the cause.
+    pub fn auth_error(&self) -> Option<&AuthError> {
+        self.source.as_deref()?.downcast_ref::<AuthError>()
     }
 
     /// Whether the request timed out.
@@ -187,6 +205,28 @@ pub enum TransportErrorKind {
     },
     /// The connection failed while the request was under way.
     Connection,
+    /// The request body was larger than the limit of a transport that buffers it, and was
+    /// not sent.
+    RequestBodyTooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// The request body could not be read from its source (a file, a stream), or did not
+    /// have the length it declared.
+    Body,
+    /// No access token could be had for the request; the [`AuthError`] is the source
+    /// ([`TransportError::auth_error`]).
+    NoToken {
+        /// Whether trying again may succeed, as [`AuthError::is_retryable`] says.
+        retryable: bool,
+    },
+    /// dStor answered 401 to the request twice, the second time with a freshly fetched token.
+    TokenRejected,
+    /// The request was for another origin (scheme, host or port) than the dStor endpoint
+    /// the token belongs to, and was not sent.
+    ForeignOrigin,
+    /// A failure that fits no other kind. Not retryable.
+    Other,
 }
 
 impl fmt::Display for TransportErrorKind {
@@ -205,6 +245,23 @@ impl fmt::Display for TransportErrorKind {
             Self::Connection => {
                 f.write_str("the connection to dStor failed during the request: retry later")
             }
+            Self::RequestBodyTooLarge { limit } => write!(
+                f,
+                "the request body was larger than the {limit} bytes this transport buffers and was not sent: use a transport that streams bodies"
+            ),
+            Self::Body => f.write_str(
+                "the request body could not be read from its source: check the file or stream it comes from",
+            ),
+            Self::NoToken { .. } => {
+                f.write_str("no access token could be had for the request to dStor")
+            }
+            Self::TokenRejected => f.write_str(
+                "dStor rejected the access token twice, a freshly fetched one included: check that the API key may use this endpoint",
+            ),
+            Self::ForeignOrigin => f.write_str(
+                "refusing to send the access token to an origin other than the configured dStor endpoint: send requests for other hosts without it",
+            ),
+            Self::Other => f.write_str("the request to dStor failed"),
         }
     }
 }

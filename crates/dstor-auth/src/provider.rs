@@ -27,6 +27,7 @@ use crate::AuthError;
 /// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
+#[cfg_attr(feature = "mockall", mockall::automock)]
 #[async_trait]
 pub trait TokenProvider: Send + Sync + fmt::Debug {
     /// An access token, valid now.

@@ -287,16 +287,15 @@ impl DstorClientBuilder {
     /// [`ConfigError::InvalidProxy`], [`ConfigError::InvalidUserAgent`],
     /// [`ConfigError::InvalidTokenLifetime`], [`ConfigError::Client`].
     pub fn build(self) -> Result<DstorClient, ConfigError> {
-        let proxy = self.proxy.as_ref().map(|p| {
+        let mut transport = ReqwestTransport::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .max_body_bytes(self.max_body_bytes);
+        if let Some(proxy) = &self.proxy {
             use dstor_types::secrecy::ExposeSecret as _;
-            p.expose_secret()
-        });
-        let transport = ReqwestTransport::new(
-            self.connect_timeout,
-            self.timeout,
-            self.max_body_bytes,
-            proxy,
-        )?;
+            transport = transport.proxy(proxy.expose_secret());
+        }
+        let transport = transport.build()?;
         let tokens = self
             .tokens
             .transport(transport.clone())

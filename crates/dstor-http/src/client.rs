@@ -3,8 +3,12 @@
 use std::fmt;
 
 use async_trait::async_trait;
-use dstor_auth::{AuthError, CacheStatus, TokenProvider, Tokens};
+use dstor_auth::{
+    AuthError, AuthorizedTransport, Body, CacheStatus, HttpTransport as _, TokenProvider, Tokens,
+    TransportError, TransportErrorKind,
+};
 use dstor_types::{AccessToken, Environment};
+use http::{Request, Response};
 
 use crate::{ConfigError, DstorClientBuilder, ReqwestTransport};
 
@@ -98,6 +102,47 @@ impl DstorClient {
     #[cfg(test)]
     pub(crate) fn transport(&self) -> &ReqwestTransport {
         &self.transport
+    }
+
+    /// Sends any request to the dStor API, authorized with this client's access token, as
+    /// [`AuthorizedTransport`] describes: `Authorization: Bearer …` (sensitive), one retry
+    /// with a fresh token after a 401, nothing sent to another origin than the
+    /// environment's, no redirect followed. The response body is read whole, within the
+    /// client's body limit; use [`DstorClient::send_streaming`] for large bodies.
+    ///
+    /// # Errors
+    ///
+    /// [`TransportError`]; [`TransportErrorKind::NoToken`] when no token could be had.
+    pub async fn send(
+        &self,
+        request: Request<Vec<u8>>,
+    ) -> Result<Response<Vec<u8>>, TransportError> {
+        self.authorized()?.send(request).await
+    }
+
+    /// As [`DstorClient::send`], with streamed bodies: the request body is sent as it is
+    /// produced (and again after a 401 only if it is replayable), and the response comes back
+    /// once its head has arrived.
+    ///
+    /// # Errors
+    ///
+    /// As [`DstorClient::send`].
+    pub async fn send_streaming(
+        &self,
+        request: Request<Body>,
+    ) -> Result<Response<Body>, TransportError> {
+        self.authorized()?.send_streaming(request).await
+    }
+
+    /// The authorized transport over this client's transport and tokens (cheap clones).
+    fn authorized(
+        &self,
+    ) -> Result<AuthorizedTransport<ReqwestTransport, DstorClient>, TransportError> {
+        let transport = self.transport.clone();
+        let base = self.environment().base_url();
+        // The builder refused an insecure endpoint already; no panic if that ever changes.
+        AuthorizedTransport::new(transport, self.clone(), base)
+            .map_err(|e| TransportError::with_source(TransportErrorKind::Other, e))
     }
 }
 

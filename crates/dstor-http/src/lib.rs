@@ -71,13 +71,19 @@ pub use builder::{
 pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT, ReqwestTransport,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_IDLE_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT,
+    ReqwestTransport, ReqwestTransportBuilder,
 };
 
 pub use dstor_auth::{
     AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
     Tokens,
 };
+/// What the signatures of this crate use, so that a user needs no other `dstor-*` crate.
+pub use dstor_auth::{
+    AuthorizedTransport, Body, HttpTransport, TransportError, TransportErrorKind, async_trait, http,
+};
 /// The `secrecy` crate, for the [`secrecy::SecretString`] a password is held in.
 pub use dstor_types::secrecy;
 pub use dstor_types::{AccessToken, ApiKey, Environment, LoginCredentials, LoginError};
+pub use dstor_types::{BaseUrl, EndpointError, ExpirationError};

@@ -1,124 +1,106 @@
 //! The reqwest transport.
 
+mod builder;
+mod idle;
+
+use std::error::Error as StdError;
 use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dstor_auth::{HttpTransport, TransportError, TransportErrorKind};
+use dstor_auth::{Body, HttpTransport, TransportError, TransportErrorKind};
 use http::{Request, Response};
-use reqwest::redirect;
 
-use crate::ConfigError;
+pub use builder::ReqwestTransportBuilder;
 
 /// The default time allowed to connect (DNS, TCP and TLS): 10 seconds.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
-/// The default time allowed for a whole request, the body included: 30 seconds.
+/// The default time allowed for a whole buffered request, the body included: 30 seconds.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
-/// The default largest response body read: 64 KiB, far above any token response.
+/// The default longest wait without progress on a streamed request: 30 seconds.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+/// The default largest response body read by `send`: 64 KiB, far above any token response.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// The hosts never reached through the proxy: loopback, where plain `http` is allowed. A
-/// proxy would receive such a request, `api-key` header included, in clear text.
-const LOOPBACK_HOSTS: &str = "localhost,127.0.0.0/8,::1";
 
 /// The most reserved up front for a body, whatever its declared length.
 const INITIAL_CAPACITY_CAP: usize = 64 * 1024;
 
 /// An [`HttpTransport`] over a [`reqwest::Client`] that this crate configures itself.
+/// Build one with [`ReqwestTransport::builder`].
 ///
 /// The client is never one passed in, since a client brings its own redirect policy:
 ///
 /// - **No redirects.** A 3xx comes back as it is (and `dstor-types` reports it as
 ///   [`dstor_types::ApiError::Redirect`]); reqwest would otherwise forward the `api-key`
 ///   header to whatever host the redirect names. No `Referer` is sent.
-/// - **Timeouts.** `connect_timeout` covers DNS, TCP and TLS; `timeout` the whole request,
-///   the body included.
-/// - **A bounded body.** At most `max_body_bytes` are read: a larger `Content-Length` is
-///   refused before reading, and a body that grows past the limit (or never ends) is
-///   abandoned as soon as it does. Either is [`TransportErrorKind::BodyTooLarge`].
-/// - **No hidden retries.** reqwest's own retry is off: retries are
-///   [`dstor_auth::RetryingProvider`]'s, with backoff and `Retry-After`.
-/// - **Only the proxy you give.** With `user_proxy` every request goes through it
-///   ([`reqwest::Proxy::all`]) except those to a loopback host (`localhost`, `127.0.0.0/8`,
-///   `::1`), which go direct: they may be plain `http`, and a proxy would see the `api-key`
-///   header in clear text. Without it no proxy is used, whatever the environment says.
+/// - **Timeouts.** `connect_timeout` covers DNS, TCP and TLS. A buffered
+///   [`send`](HttpTransport::send) has a whole-request deadline, `timeout`, the body
+///   included. A [`send_streaming`](HttpTransport::send_streaming) has none, so a large
+///   upload or download is not cut off while it makes progress: instead it fails with
+///   [`TransportErrorKind::Timeout`] once `idle_timeout` passes without a byte of the request
+///   body taken by the connection (or, once it is sent, without the response head), and each
+///   read of the response body waits at most `idle_timeout` for its next chunk.
+/// - **A bounded body for `send`.** At most `max_body_bytes` are read: a larger
+///   `Content-Length` is refused before reading, and a body that grows past the limit (or
+///   never ends) is abandoned as soon as it does. Either is
+///   [`TransportErrorKind::BodyTooLarge`]. `send_streaming` streams both bodies: the request
+///   body as it is produced (with `Content-Length` when its length is known), the response
+///   body as the caller reads it; nothing is buffered whole.
+/// - **No hidden retries.** reqwest's own retry is off: retries belong to the layers above,
+///   which know whether a request may be repeated.
+/// - **Only the proxy you give.** With [`ReqwestTransportBuilder::proxy`] every request goes
+///   through it ([`reqwest::Proxy::all`]) except those to a loopback host (`localhost`,
+///   `127.0.0.0/8`, `::1`), which go direct: they may be plain `http`, and a proxy would see
+///   the credentials in clear text. Without it no proxy is used, whatever the environment
+///   says (`HTTP_PROXY` and the like are ignored).
 /// - **No secret in errors.** reqwest errors enter [`TransportError`] without their URL;
 ///   connection logging is never enabled; responses are never `Debug`-printed.
 ///
 /// Plain `http` is not refused here (the fake server of the tests speaks it): the refusal of
-/// plain `http` to a host that is not loopback lives in [`dstor_auth::ApiKeyProvider`] and
-/// in [`crate::DstorClientBuilder::build`].
+/// plain `http` to a host that is not loopback lives in [`dstor_types::BaseUrl`], which the
+/// layers above check.
 ///
 /// Cloning is cheap: the connection pool is shared.
+///
+/// ```
+/// use std::time::Duration;
+/// use dstor_http::ReqwestTransport;
+///
+/// let transport = ReqwestTransport::builder()
+///     .connect_timeout(Duration::from_secs(5))
+///     .idle_timeout(Duration::from_secs(60))
+///     .build()?;
+/// assert_eq!(transport.idle_timeout(), Duration::from_secs(60));
+/// assert!(!transport.is_proxied());
+/// # Ok::<(), dstor_http::ConfigError>(())
+/// ```
 #[derive(Clone)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
     connect_timeout: Duration,
     timeout: Duration,
+    idle_timeout: Duration,
     max_body_bytes: usize,
     proxied: bool,
 }
 
 impl ReqwestTransport {
-    /// A transport with these limits, through `user_proxy` if given (a URL such as
-    /// `http://user:password@proxy.example:3128`). Needs no Tokio runtime.
-    ///
-    /// The defaults used by [`crate::DstorClient`] are [`DEFAULT_CONNECT_TIMEOUT`],
-    /// [`DEFAULT_TIMEOUT`] and [`DEFAULT_MAX_BODY_BYTES`].
+    /// A builder with every default: [`DEFAULT_CONNECT_TIMEOUT`], [`DEFAULT_TIMEOUT`],
+    /// [`DEFAULT_IDLE_TIMEOUT`], [`DEFAULT_MAX_BODY_BYTES`] and no proxy.
+    pub fn builder() -> ReqwestTransportBuilder {
+        ReqwestTransportBuilder::default()
+    }
+
+    /// A transport with the default limits and no proxy. Needs no Tokio runtime.
     ///
     /// # Errors
     ///
-    /// [`ConfigError::InvalidProxy`] for a proxy URL reqwest refuses (the URL is not
-    /// repeated), [`ConfigError::Client`] when the client cannot be built.
-    pub fn new(
-        connect_timeout: Duration,
-        timeout: Duration,
-        max_body_bytes: usize,
-        user_proxy: Option<&str>,
-    ) -> Result<Self, ConfigError> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(redirect::Policy::none())
-            .referer(false)
-            .https_only(false)
-            .retry(reqwest::retry::never())
-            .connect_timeout(connect_timeout)
-            .timeout(timeout);
-        builder = match user_proxy {
-            Some(url) => {
-                let proxy = reqwest::Proxy::all(url.trim())
-                    .map_err(|_| ConfigError::InvalidProxy)?
-                    .no_proxy(reqwest::NoProxy::from_string(LOOPBACK_HOSTS));
-                builder.proxy(proxy)
-            }
-            None => builder.no_proxy(),
-        };
-        let client = builder
-            .build()
-            .map_err(|e| ConfigError::Client(Box::new(e.without_url())))?;
-        Ok(Self {
-            client,
-            connect_timeout,
-            timeout,
-            max_body_bytes,
-            proxied: user_proxy.is_some(),
-        })
+    /// As [`ReqwestTransportBuilder::build`].
+    pub fn with_defaults() -> Result<Self, crate::ConfigError> {
+        Self::builder().build()
     }
 
-    /// A transport with the default limits and no proxy.
-    ///
-    /// # Errors
-    ///
-    /// As [`ReqwestTransport::new`].
-    pub fn with_defaults() -> Result<Self, ConfigError> {
-        Self::new(
-            DEFAULT_CONNECT_TIMEOUT,
-            DEFAULT_TIMEOUT,
-            DEFAULT_MAX_BODY_BYTES,
-            None,
-        )
-    }
-
-    /// The largest response body read, in bytes.
+    /// The largest response body read by `send`, in bytes.
     pub fn max_body_bytes(&self) -> usize {
         self.max_body_bytes
     }
@@ -128,9 +110,14 @@ impl ReqwestTransport {
         self.connect_timeout
     }
 
-    /// The time allowed for a whole request, the body included.
+    /// The time allowed for a whole buffered request, the body included.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The longest wait without progress on a streamed request.
+    pub fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
     }
 
     /// Whether requests go through a proxy.
@@ -170,7 +157,8 @@ impl ReqwestTransport {
 #[async_trait]
 impl HttpTransport for ReqwestTransport {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        let request = reqwest::Request::try_from(request).map_err(transport_error)?;
+        let mut request = reqwest::Request::try_from(request).map_err(transport_error)?;
+        *request.timeout_mut() = Some(self.timeout);
         let mut response = self
             .client
             .execute(request)
@@ -187,14 +175,39 @@ impl HttpTransport for ReqwestTransport {
         *answer.body_mut() = body?;
         Ok(answer)
     }
+
+    async fn send_streaming(
+        &self,
+        request: Request<Body>,
+    ) -> Result<Response<Body>, TransportError> {
+        let progress = idle::Progress::new();
+        let request = request.map(|body| reqwest::Body::wrap(progress.track(body)));
+        let request = reqwest::Request::try_from(request).map_err(transport_error)?;
+        let response = progress
+            .deadline(self.idle_timeout, self.client.execute(request))
+            .await?
+            .map_err(transport_error)?;
+        let response = Response::<reqwest::Body>::from(response);
+        Ok(response.map(|body| Body::wrap(idle::IdleBody::new(body, self.idle_timeout))))
+    }
 }
 
-/// Classifies a reqwest error and strips its URL.
+/// Classifies a reqwest error and strips its URL. A [`TransportError`] raised by the
+/// request body (its source failed) comes back as it is.
 fn transport_error(error: reqwest::Error) -> TransportError {
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        if let Some(ours) = inner.downcast_ref::<TransportError>() {
+            return ours.clone();
+        }
+        cause = inner.source();
+    }
     let kind = if error.is_connect() {
         TransportErrorKind::Connect
     } else if error.is_timeout() {
         TransportErrorKind::Timeout
+    } else if error.is_builder() {
+        TransportErrorKind::Other
     } else {
         TransportErrorKind::Connection
     };
@@ -207,6 +220,7 @@ impl fmt::Debug for ReqwestTransport {
         f.debug_struct("ReqwestTransport")
             .field("connect_timeout", &self.connect_timeout)
             .field("timeout", &self.timeout)
+            .field("idle_timeout", &self.idle_timeout)
             .field("max_body_bytes", &self.max_body_bytes)
             .field("proxied", &self.proxied)
             .finish_non_exhaustive()

@@ -79,6 +79,9 @@
 
 #![deny(missing_docs)]
 
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
 mod body;
 mod builder;
 mod fault;

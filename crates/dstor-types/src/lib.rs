@@ -27,21 +27,30 @@
 #![deny(missing_docs)]
 
 mod api_key;
+mod cid;
 mod environment;
 mod expiration;
 mod jwt;
 mod login;
 mod request;
 mod response;
+mod storage;
 mod token;
 
 pub use api_key::{API_KEY_LEN, ApiKey, ApiKeyError, CharProblem};
+pub use cid::{CHUNK_SIZE, Cid, CidBuilder, CidError, GATEWAY_PATH, MAX_CID_LEN, MAX_LINKS};
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
 pub use login::{LoginCredentials, LoginError, LoginRequest, MAX_EMAIL_LEN};
 pub use request::{RequestError, TokenRequest, USER_AGENT};
 pub use response::{ApiError, InvalidBody};
+pub use storage::{
+    BodyError, COMMENT_HEADER, ChunkRequest, FORM_FIELD, FileName, FileNameError, MAX_COMMENT_LEN,
+    MAX_FILE_NAME_LEN, Multipart, MultipartError, StatusRequest, StoredFile, UPLOAD_PATH,
+    UPLOAD_STATUS_PATH, UPLOAD_TOKEN_HEADER, UPLOAD_TOKEN_PATH, UploadApiError, UploadRequestError,
+    UploadStatus, UploadToken, UploadTokenError, UploadTokenRequest, parse_status,
+};
 pub use token::{AccessToken, MAX_TOKEN_LEN, TokenError};
 
 pub use secrecy;

@@ -193,15 +193,6 @@ impl AccessToken {
         Some(exp.duration_since(now).unwrap_or(Duration::ZERO))
     }
 
-    /// A copy that shares no memory with `self`: its own allocation and reference count.
-    /// A cache that hands tokens out on many threads keeps one per thread, so that cloning
-    /// on one core does not contend with clones on another.
-    pub fn deep_clone(&self) -> Self {
-        Self {
-            inner: Arc::new(self.inner.copy()),
-        }
-    }
-
     /// Whether both hold the same token text.
     pub fn same_token(&self, other: &AccessToken) -> bool {
         Arc::ptr_eq(&self.inner, &other.inner) || self.expose_secret() == other.expose_secret()

@@ -12,59 +12,78 @@ use dstor_auth::{
     TokenProvider, TransportError, TransportErrorKind, transport_fn,
 };
 use dstor_mock::FakeDstor;
+use dstor_mock::conformance::ConformanceKit;
 use dstor_types::{ApiKey, BaseUrl, Environment};
 use http::{Request, Response};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 /// A whole HTTP/1.1 client for the token endpoint: one connection per request,
-/// `Connection: close`, the answer read to EOF. Redirects are handed back, not followed.
+/// `Connection: close`, the answer read to EOF within [`TIMEOUT`]. Redirects are handed
+/// back, not followed. Streamed bodies go through the trait's buffering default.
 #[derive(Debug, Default)]
 pub(crate) struct RawHttp1;
 
 const MAX_RESPONSE: usize = 64 * 1024;
 
+/// The whole-request deadline.
+const TIMEOUT: Duration = Duration::from_millis(500);
+
 #[async_trait]
 impl HttpTransport for RawHttp1 {
     async fn send(&self, request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        let uri = request.uri();
-        let (host, port) = (
-            uri.host().unwrap_or("127.0.0.1"),
-            uri.port_u16().unwrap_or(80),
-        );
-        let path = uri.path_and_query().map_or("/", |p| p.as_str());
-        let mut head = format!(
-            "{} {path} HTTP/1.1\r\nhost: {host}:{port}\r\n",
-            request.method()
-        );
-        for (name, value) in request.headers() {
-            let value = value.to_str().map_err(|_| broken("header"))?;
-            head.push_str(&format!("{name}: {value}\r\n"));
-        }
-        head.push_str(&format!(
-            "content-length: {}\r\nconnection: close\r\n\r\n",
-            request.body().len()
-        ));
-        let mut stream = TcpStream::connect((host, port))
+        tokio::time::timeout(TIMEOUT, exchange(request))
             .await
-            .map_err(|e| TransportError::with_source(TransportErrorKind::Connect, e))?;
-        stream.write_all(head.as_bytes()).await.map_err(io)?;
-        stream.write_all(request.body()).await.map_err(io)?;
-        let mut raw = Vec::new();
-        let limit = MAX_RESPONSE as u64 + 1;
-        (&mut stream)
-            .take(limit)
-            .read_to_end(&mut raw)
-            .await
-            .map_err(io)?;
-        if raw.len() > MAX_RESPONSE {
-            let kind = TransportErrorKind::BodyTooLarge {
-                limit: MAX_RESPONSE,
-            };
-            return Err(TransportError::new(kind));
-        }
-        parse_response(&raw).ok_or_else(|| broken("response"))
+            .map_err(|_| TransportError::new(TransportErrorKind::Timeout))?
     }
+}
+
+async fn exchange(request: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+    let uri = request.uri();
+    let (host, port) = (
+        uri.host().unwrap_or("127.0.0.1"),
+        uri.port_u16().unwrap_or(80),
+    );
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let mut head = format!(
+        "{} {path} HTTP/1.1\r\nhost: {host}:{port}\r\n",
+        request.method()
+    );
+    for (name, value) in request.headers() {
+        let value = value.to_str().map_err(|_| broken("header"))?;
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "content-length: {}\r\nconnection: close\r\n\r\n",
+        request.body().len()
+    ));
+    let mut stream = TcpStream::connect((host, port))
+        .await
+        .map_err(|e| TransportError::with_source(TransportErrorKind::Connect, e))?;
+    stream.write_all(head.as_bytes()).await.map_err(io)?;
+    stream.write_all(request.body()).await.map_err(io)?;
+    let mut raw = Vec::new();
+    let limit = MAX_RESPONSE as u64 + 1;
+    (&mut stream)
+        .take(limit)
+        .read_to_end(&mut raw)
+        .await
+        .map_err(io)?;
+    if raw.len() > MAX_RESPONSE {
+        let kind = TransportErrorKind::BodyTooLarge {
+            limit: MAX_RESPONSE,
+        };
+        return Err(TransportError::new(kind));
+    }
+    parse_response(&raw).ok_or_else(|| broken("response"))
+}
+
+#[tokio::test]
+async fn the_raw_tcp_transport_passes_the_conformance_kit() {
+    let kit = ConformanceKit::start().await.unwrap();
+    let report = kit.check(&RawHttp1).await;
+    println!("{report}");
+    report.assert_passed();
 }
 
 fn io(e: std::io::Error) -> TransportError {

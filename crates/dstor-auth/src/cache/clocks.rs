@@ -3,27 +3,36 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use tokio::time::Instant;
+
+use super::schedule::Now;
+
 /// The wall clock: `SystemTime::now`, or a test's own.
 pub(crate) type WallClock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// Where a cache reads the time, and whether it lets reads skip the clock on a
-/// current-thread runtime.
+/// Where a cache reads the time: Tokio's monotonic clock (which a test may pause), and a
+/// wall clock (which a test may move, as a machine's moves while it sleeps).
 #[derive(Clone)]
 pub(crate) struct Clocks {
-    pub(super) wall: WallClock,
-    /// A current-thread runtime drives the timer that closes the clock-free window only
-    /// while someone blocks on it, so by default the window opens only on multi-thread
-    /// runtimes. The crate's tests, on paused current-thread runtimes that they drive,
-    /// open it there too.
-    pub(super) trust_current_thread: bool,
+    /// `None`: the system's.
+    pub(super) wall: Option<WallClock>,
 }
 
 impl Clocks {
-    /// The system's wall clock; the clock-free window only on multi-thread runtimes.
+    /// The system's wall clock.
     pub(super) fn system() -> Self {
-        Self {
-            wall: Arc::new(SystemTime::now),
-            trust_current_thread: false,
+        Self { wall: None }
+    }
+
+    /// Both clocks, now.
+    #[inline]
+    pub(super) fn now(&self) -> Now {
+        Now {
+            mono: Instant::now(),
+            wall: match &self.wall {
+                None => SystemTime::now(),
+                Some(wall) => wall(),
+            },
         }
     }
 }

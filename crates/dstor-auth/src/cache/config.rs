@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 use dstor_types::AccessToken;
 use tokio::time::Instant;
 
+use super::schedule::{Now, Schedule};
 use crate::time::{far_off, scale};
 
 /// When a [`crate::CachedTokenProvider`] refreshes, and how it backs off.
@@ -160,38 +161,12 @@ impl CacheConfig {
             .checked_sub(must_window)
             .unwrap_or(sent_at)
             .max(sent_at);
-        Schedule {
-            sent_at,
-            sent_wall,
-            refresh_at: far_off(sent_at, ahead).min(must_refresh_at),
-            must_refresh_at,
-            expires_at,
-        }
-    }
-}
-
-/// When a cached token moves from one window to the next, on the monotonic clock from
-/// the moment its request was sent.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Schedule {
-    pub(crate) sent_at: Instant,
-    pub(crate) sent_wall: SystemTime,
-    pub(crate) refresh_at: Instant,
-    pub(crate) must_refresh_at: Instant,
-    pub(crate) expires_at: Instant,
-}
-
-impl Schedule {
-    /// `mono_now` moved on by any time the machine slept since the request was sent. The
-    /// monotonic clock stands still while a machine sleeps and the wall clock does not, so
-    /// the token's age is the greater of the two clocks' counts. (A wall clock set back
-    /// counts for nothing; one set forward only brings the refresh sooner.)
-    pub(crate) fn now(&self, mono_now: Instant, wall_now: SystemTime) -> Instant {
-        let mono = mono_now.saturating_duration_since(self.sent_at);
-        match wall_now.duration_since(self.sent_wall) {
-            Ok(wall) if wall > mono => far_off(self.sent_at, wall),
-            _ => mono_now,
-        }
+        let refresh_at = far_off(sent_at, ahead).min(must_refresh_at);
+        let sent = Now {
+            mono: sent_at,
+            wall: sent_wall,
+        };
+        Schedule::new(sent, refresh_at, must_refresh_at, expires_at)
     }
 }
 
@@ -216,20 +191,6 @@ mod tests {
             assert!(s.refresh_at <= t0 + Duration::from_secs(2700));
             assert!(s.refresh_at >= t0 + Duration::from_secs(2700 - 180));
         }
-    }
-
-    #[test]
-    fn the_age_counts_time_asleep() {
-        let config = CacheConfig::default();
-        let (t0, w0) = (Instant::now(), SystemTime::now());
-        let s = config.schedule(t0, w0, HOUR);
-        let ten = Duration::from_secs(10);
-        // Awake: both clocks agree.
-        assert_eq!(s.now(t0 + ten, w0 + ten), t0 + ten);
-        // Slept two hours: the wall clock moved, the monotonic one did not.
-        assert_eq!(s.now(t0 + ten, w0 + 2 * HOUR), t0 + 2 * HOUR);
-        // The wall clock set back an hour: the monotonic count stands.
-        assert_eq!(s.now(t0 + ten, w0 - HOUR), t0 + ten);
     }
 
     #[test]

@@ -1,28 +1,21 @@
-//! Caching tokens: lock-free reads, one upstream request, refresh ahead of expiry.
+//! Caching tokens: served at once while fresh, one upstream request per refresh, refreshed
+//! ahead of expiry, failures kept from callers who have a valid token.
 
 mod clocks;
 mod config;
-mod flight;
-mod fresh;
-mod local;
-mod read;
+mod schedule;
+mod shared;
 mod status;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
-
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use async_trait::async_trait;
 use dstor_types::AccessToken;
-use tokio::time::Instant;
 
 pub(crate) use clocks::Clocks;
 pub use config::CacheConfig;
-use flight::Shared;
+use shared::Shared;
 pub use status::{CacheStatus, TokenWindow};
 
 use crate::{AuthError, TokenProvider};
@@ -30,29 +23,42 @@ use crate::{AuthError, TokenProvider};
 /// A [`TokenProvider`] that caches the tokens of another and refreshes them ahead of
 /// expiry.
 ///
-/// - **Reads take no lock.** While the token is fresh, a read takes this thread's own copy
-///   of it (no lock, no clock, no write to memory another core reads; a timer task ends the
-///   fresh window); otherwise the token is read through an [`arc_swap::ArcSwapOption`] and
-///   the clock. Either way it is handed out as a cheap clone and the call never waits.
-/// - **One upstream request at a time**, however many callers: they share its result.
-/// - **Refresh off the request path.** In the refresh-ahead window callers are served and
-///   one background refresh starts; only in the short must-refresh window before expiry
-///   do callers wait for it. See [`CacheConfig`] for the windows and their jitter.
-/// - **Failures hurt no one who has a token.** A failed refresh leaves a still-valid token
-///   in place and is retried with backoff; only callers with no valid token see the error.
-///   A permanent error (400, 401, 403, 404, a redirect; see [`AuthError::is_permanent`]) is kept for a few seconds, not retried in a loop.
+/// A cached token passes through four windows, measured from when its request was sent
+/// (see [`CacheConfig`] for where each starts, and [`TokenWindow`]):
+///
+/// - **Fresh:** callers are served the cached token at once. No call waits for another
+///   caller, a lock holder or the network.
+/// - **Refresh-ahead:** callers are still served at once, and one background refresh
+///   starts. Its start is jittered, so that a fleet started together does not refresh in
+///   lockstep.
+/// - **Must-refresh:** callers wait for the refresh in flight; if it fails, they are served
+///   the still-valid token.
+/// - **Expired:** the token is never served.
+///
+/// The other promises:
+///
+/// - **One upstream request at a time**, however many callers: they all get its result.
+/// - **Failures hurt no one who has a token.** A failed refresh never replaces a valid
+///   token; it is retried with backoff. Only callers with no valid token see the error. A
+///   permanent error (400, 401, 403, 404, a redirect; see [`AuthError::is_permanent`]) is
+///   kept and handed out for a few seconds, not retried in a loop.
 /// - **Cancellation-safe.** The refresh runs on its own task, on the runtime of the caller
-///   that started it, and each waiter holds its own receiver of the result: a caller that
-///   gives up neither cancels, poisons nor strands it. A flight whose task died (its
-///   runtime shut down) is forgotten by the next caller. Dropping the provider aborts its
-///   tasks and stores nothing more. (A thread's own copy of the token, wiped when dropped,
-///   lives until that thread stores a copy for any cache, or ends.)
+///   that started it: a caller that gives up neither cancels nor poisons it, nor strands
+///   the others waiting for it. A refresh whose runtime shut down is forgotten by the next
+///   caller, who starts another. Dropping the provider stops its refresh, which then stores
+///   nothing.
+/// - **Idle costs nothing.** While it holds a fresh token and nobody calls it, the cache
+///   runs no task and no timer.
+/// - **Lifetimes follow the issuer's clock** (see [`CacheConfig`]), and **time asleep
+///   counts:** a token's age is the greater of the monotonic and the wall clock's count
+///   since its request was sent, so a token that expired while the machine slept is not
+///   served after it wakes.
+/// - **Forced refreshes are rate-limited** ([`CachedTokenProvider::invalidate`],
+///   [`CachedTokenProvider::force_refresh`]).
+/// - The token is held once in memory, however many callers hold it, and wiped when the
+///   last of them drops it.
 ///
-/// - **Time asleep counts.** A token's age is the greater of the monotonic and the wall
-///   clock's count since its request was sent, so a token that expired while the machine
-///   slept is not served after it wakes (the clock-free window closes within a second).
-///
-/// Construction needs no runtime; calls must run inside a Tokio runtime.
+/// Construction needs no runtime; a call that must refresh needs a Tokio runtime.
 ///
 /// ```
 /// use dstor_auth::{CachedTokenProvider, StaticTokenProvider};
@@ -87,53 +93,25 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
         }
     }
 
-    /// A valid token: the cached one when it is fresh (no lock, no wait), else the result
-    /// of the one refresh in flight.
+    /// A valid token: the cached one in its fresh or refresh-ahead window, at once; else
+    /// the result of the one refresh in flight.
     ///
-    /// The cache is read when the future is first polled, not when it is made. The future
-    /// is small and, on a cache hit, ready at that first poll; the refresh path is boxed
-    /// only when it is taken.
+    /// The cache is read when the future is first polled, not when it is made; on a cache
+    /// hit that first poll is ready.
     ///
     /// # Errors
     ///
     /// The refresh's [`AuthError`], only when no valid token is cached;
     /// [`AuthError::NoRuntime`] when a refresh is due outside a Tokio runtime.
-    #[inline]
-    pub fn token(&self) -> impl Future<Output = Result<AccessToken, AuthError>> + Send + '_ {
-        TokenFuture::Start(self)
-    }
-
-    /// The read path: this thread's copy while the token is fresh; else, by the clock, the
-    /// cached token in its fresh or refresh-ahead window (starting the background refresh in
-    /// the latter); `None` when the caller must wait for a refresh.
-    #[inline]
-    fn cached_or_refreshing(&self) -> Option<AccessToken> {
-        if let Some(token) = self.shared.fresh_local() {
-            return Some(token);
+    pub async fn token(&self) -> Result<AccessToken, AuthError> {
+        match Shared::read(&self.shared) {
+            Some(token) => Ok(token),
+            None => Shared::wait_for_token(&self.shared).await,
         }
-        let (mono, wall) = (Instant::now(), self.shared.wall_now());
-        if let Some(token) = self.shared.fresh_by_clock(mono, wall) {
-            return Some(token);
-        }
-        let guard = self.shared.current.load();
-        let entry = guard.as_deref()?;
-        let now = entry.schedule.now(mono, wall);
-        if now < entry.schedule.refresh_at {
-            self.shared.remember_locally(entry);
-            return Some(entry.token.clone());
-        }
-        if now < entry.schedule.must_refresh_at {
-            Shared::refresh_in_background(&self.shared, mono);
-            return Some(entry.token.clone());
-        }
-        None
     }
 
     /// The cached token, if one is valid now. Never waits, never starts a refresh.
     pub fn try_cached(&self) -> Option<AccessToken> {
-        if let Some(token) = self.shared.fresh_local() {
-            return Some(token);
-        }
         self.shared.valid_now()
     }
 
@@ -175,40 +153,6 @@ impl<P: TokenProvider + 'static> CachedTokenProvider<P> {
     }
 }
 
-/// The future of [`CachedTokenProvider::token`]: reads the cache at its first poll, and
-/// waits, boxed, only when it must.
-enum TokenFuture<'a, P> {
-    Start(&'a CachedTokenProvider<P>),
-    Wait(Pin<Box<dyn Future<Output = Result<AccessToken, AuthError>> + Send + 'a>>),
-    Done,
-}
-
-impl<P: TokenProvider + 'static> Future for TokenFuture<'_, P> {
-    type Output = Result<AccessToken, AuthError>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        // Every variant is `Unpin`.
-        let this = self.get_mut();
-        let mut wait = match std::mem::replace(this, Self::Done) {
-            Self::Start(cache) => match cache.cached_or_refreshing() {
-                Some(token) => return Poll::Ready(Ok(token)),
-                None => Box::pin(Shared::wait_for_token(&cache.shared)),
-            },
-            Self::Wait(wait) => wait,
-            // Polled after it completed: a caller's bug, answered without a panic.
-            Self::Done => return Poll::Ready(Err(AuthError::Cancelled)),
-        };
-        match wait.as_mut().poll(cx) {
-            Poll::Ready(result) => Poll::Ready(result),
-            Poll::Pending => {
-                *this = Self::Wait(wait);
-                Poll::Pending
-            }
-        }
-    }
-}
-
 #[async_trait]
 impl<P: TokenProvider + 'static> TokenProvider for CachedTokenProvider<P> {
     async fn token(&self) -> Result<AccessToken, AuthError> {
@@ -230,8 +174,8 @@ impl<P: fmt::Debug> fmt::Debug for CachedTokenProvider<P> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CachedTokenProvider")
             .field("provider", &self.shared.provider)
-            .field("fetches", &self.shared.fetches.load(Ordering::Relaxed))
-            .field("cached", &self.shared.current.load().is_some())
+            .field("fetches", &self.shared.fetches())
+            .field("cached", &self.shared.is_cached())
             .finish_non_exhaustive()
     }
 }

@@ -11,7 +11,6 @@ use std::time::{Duration, SystemTime};
 use futures_util::FutureExt as _;
 use tokio::time::advance;
 
-use super::tests::test_clocks;
 use super::*;
 use crate::fake::{Minted, ScriptedProvider};
 
@@ -99,27 +98,6 @@ fn a_runtime_shut_down_while_a_flight_waits_out_the_interval_does_not_wedge_the_
     });
 }
 
-struct Gate {
-    entered: Mutex<mpsc::Sender<()>>,
-    go: Mutex<mpsc::Receiver<()>>,
-}
-
-impl fmt::Debug for Gate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Gate")
-    }
-}
-
-#[async_trait::async_trait]
-impl TokenProvider for Gate {
-    async fn token(&self) -> Result<AccessToken, AuthError> {
-        self.entered.lock().unwrap().send(()).unwrap();
-        // Blocks this worker until the test says go: the response "arrives" in this poll.
-        self.go.lock().unwrap().recv().unwrap();
-        Ok(jwt(HOUR, "gated"))
-    }
-}
-
 #[test]
 fn dropping_the_cache_while_a_fetch_completes_leaves_no_task() {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -130,19 +108,21 @@ fn dropping_the_cache_while_a_fetch_completes_leaves_no_task() {
     let _enter = rt.enter();
     let (entered_tx, entered_rx) = mpsc::channel();
     let (go_tx, go_rx) = mpsc::channel();
-    let cache = CachedTokenProvider::new(Gate {
-        entered: Mutex::new(entered_tx),
-        go: Mutex::new(go_rx),
-    });
+    let (entered, go) = (Mutex::new(entered_tx), Mutex::new(go_rx));
+    let cache = CachedTokenProvider::new(crate::FnTokenProvider::new(move || {
+        entered.lock().unwrap().send(()).unwrap();
+        // Blocks this worker until the test says go: the response "arrives" in this poll.
+        go.lock().unwrap().recv().unwrap();
+        std::future::ready(Ok(jwt(HOUR, "gated")))
+    }));
     assert!(cache.token().now_or_never().is_none());
     entered_rx.recv().unwrap();
-    let flag = cache.shared.fresh_alive();
     let shared = Arc::downgrade(&cache.shared);
-    drop(cache); // stop(): closes the flag, aborts the (still running) task
+    drop(cache); // stop(): aborts the (still running) task
     go_tx.send(()).unwrap();
-    // The task ends within microseconds; a leaked timer would hold the flag ~45 minutes.
+    // The task ends within microseconds; a leaked task would hold the state for good.
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    while (shared.strong_count() > 0 || flag.strong_count() > 0)
+    while (shared.strong_count() > 0 || rt.metrics().num_alive_tasks() > 0)
         && std::time::Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(10));
@@ -153,27 +133,18 @@ fn dropping_the_cache_while_a_fetch_completes_leaves_no_task() {
         "the fetch task outlived the provider"
     );
     assert_eq!(
-        flag.strong_count(),
+        rt.metrics().num_alive_tasks(),
         0,
-        "a timer task outlives the dropped provider (until refresh_at, ~45 min)"
+        "a task outlives the dropped provider"
     );
-}
-
-#[derive(Debug)]
-struct Never;
-
-#[async_trait::async_trait]
-impl TokenProvider for Never {
-    async fn token(&self) -> Result<AccessToken, AuthError> {
-        futures_util::future::pending().await
-    }
 }
 
 #[test]
 fn outside_a_runtime_a_due_refresh_is_an_error_not_a_hang() {
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        let cache = CachedTokenProvider::new(Never);
+        let never = crate::FnTokenProvider::new(std::future::pending);
+        let cache = CachedTokenProvider::new(never);
         // Outside any runtime there is nowhere to run the refresh: a typed error at once.
         let result = cache.token().now_or_never().expect("ready at once");
         assert!(matches!(result, Err(AuthError::NoRuntime)), "{result:?}");
@@ -208,10 +179,7 @@ async fn a_machine_asleep_during_the_request_hands_no_waiter_an_expired_token() 
     let cache = Arc::new(CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new().with_delay(Duration::from_secs(1))),
         CacheConfig::default(),
-        Clocks {
-            wall,
-            ..test_clocks()
-        },
+        Clocks { wall: Some(wall) },
     ));
     let waiter = {
         let cache = Arc::clone(&cache);

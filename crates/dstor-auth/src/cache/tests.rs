@@ -35,20 +35,11 @@ fn cache(provider: ScriptedProvider) -> CachedTokenProvider<Arc<ScriptedProvider
     cache_with(Arc::new(provider), CacheConfig::default())
 }
 
-/// The system's wall clock, and the clock-free window on these paused current-thread
-/// runtimes too (the tests drive them).
-pub(super) fn test_clocks() -> Clocks {
-    Clocks {
-        trust_current_thread: true,
-        ..Clocks::system()
-    }
-}
-
 pub(super) fn cache_with<P: TokenProvider + 'static>(
     provider: P,
     config: CacheConfig,
 ) -> CachedTokenProvider<P> {
-    CachedTokenProvider::with_clocks(provider, config, test_clocks())
+    CachedTokenProvider::with_config(provider, config)
 }
 
 /// Lets spawned refresh tasks run to completion on the current-thread runtime.
@@ -316,62 +307,78 @@ async fn status_and_debug_carry_no_secret() {
 }
 
 #[test]
-fn a_runtime_that_shuts_down_takes_the_clock_free_path_with_it() {
+fn a_token_outlives_the_runtime_that_fetched_it() {
     let cache = cache(ScriptedProvider::new());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()
         .unwrap();
     let token = runtime.block_on(cache.token()).unwrap();
-    assert!(cache.shared.is_fresh());
-    // The timer that would end the fresh window dies with its runtime, and lowers the flag
-    // as it goes: reads fall back to the clock rather than trust a window nobody watches.
     drop(runtime);
-    assert!(!cache.shared.is_fresh());
     assert!(cache.try_cached().unwrap().same_token(&token));
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    assert!(runtime.block_on(cache.token()).unwrap().same_token(&token));
+    assert_eq!(cache.inner().calls(), 1);
 }
 
 #[tokio::test(start_paused = true)]
-async fn the_clock_free_path_ends_with_the_fresh_window() {
+async fn the_ahead_window_starts_where_the_config_says() {
     let config = CacheConfig::default().with_refresh_ahead(0.75, 0.0);
     let cache = cache_with(Arc::new(ScriptedProvider::new()), config);
     cache.token().await.unwrap();
-    assert!(cache.shared.is_fresh());
     advance(HOUR * 3 / 4 - Duration::from_secs(1)).await;
+    cache.token().now_or_never().unwrap().unwrap();
     settle().await;
-    assert!(cache.shared.is_fresh());
+    assert_eq!(cache.inner().calls(), 1);
+    assert_eq!(cache.status().window, TokenWindow::Fresh);
     advance(Duration::from_secs(2)).await;
-    settle().await;
-    assert!(!cache.shared.is_fresh());
     // The next read sees the refresh-ahead window and starts the refresh.
     cache.token().now_or_never().unwrap().unwrap();
     settle().await;
     assert_eq!(cache.inner().calls(), 2);
-    assert!(cache.shared.is_fresh());
+    assert_eq!(cache.status().window, TokenWindow::Fresh);
 }
 
 #[tokio::test(start_paused = true)]
-async fn short_lived_tokens_never_skip_the_clock() {
-    let cache = cache(ScriptedProvider::minting(Minted::Jwt(Duration::from_secs(
-        20,
-    ))));
+async fn an_idle_cache_with_a_fresh_token_runs_no_task() {
+    let alive = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let cache = cache(ScriptedProvider::new());
+    assert_eq!(alive(), 0);
     cache.token().await.unwrap();
-    assert!(!cache.shared.is_fresh());
-}
-
-#[derive(Debug)]
-struct Panicking;
-
-#[async_trait]
-impl TokenProvider for Panicking {
-    async fn token(&self) -> Result<AccessToken, AuthError> {
-        panic!("a provider bug")
+    settle().await;
+    assert_eq!(alive(), 0, "a task outlived the fetch");
+    // Forty minutes, all of them fresh, idle and then read: no task, no request.
+    for _ in 0..40 {
+        advance(Duration::from_secs(60)).await;
+        assert_eq!(alive(), 0, "the idle cache runs a task");
     }
+    for _ in 0..1000 {
+        cache.token().now_or_never().unwrap().unwrap();
+    }
+    assert_eq!(alive(), 0, "reads of a fresh token spawned a task");
+    assert_eq!(cache.status().window, TokenWindow::Fresh);
+    assert_eq!(cache.inner().calls(), 1);
+    // In the refresh-ahead window (from 42 to 45 minutes, by the jitter), the refresh runs
+    // as one task, which ends with it.
+    advance(Duration::from_secs(6 * 60)).await;
+    cache.token().now_or_never().unwrap().unwrap();
+    assert_eq!(alive(), 1, "the background refresh");
+    settle().await;
+    assert_eq!(cache.inner().calls(), 2);
+    assert_eq!(alive(), 0, "the refresh task outlived its fetch");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_panicking_provider_does_not_wedge_the_cache() {
-    let cache = cache_with(Panicking, CacheConfig::default());
+    let panicking = crate::FnTokenProvider::new(|| async { panic!("a provider bug") });
+    let cache = cache_with(panicking, CacheConfig::default());
     for _ in 0..3 {
         let err = cache.token().await.unwrap_err();
         assert!(matches!(err, AuthError::Cancelled), "{err:?}");
@@ -409,15 +416,12 @@ async fn a_rejection_during_a_refresh_keeps_the_valid_token_and_is_not_retried_i
 async fn a_short_token_after_a_long_one_is_never_served_expired() {
     let cache = cache(ScriptedProvider::new());
     let long = cache.token().await.unwrap();
-    assert!(cache.shared.is_fresh());
     let now = long.issued_at().unwrap();
     let now = now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     let short = AccessToken::new(crate::fake::fake_jwt(now, now + 20, "short")).unwrap();
     cache.inner().push(Ok(short.clone()));
     advance(Duration::from_secs(2)).await;
     assert!(cache.force_refresh().await.unwrap().same_token(&short));
-    // Too short-lived for the clock-free window: the long token's window must not stay open.
-    assert!(!cache.shared.is_fresh());
     advance(Duration::from_secs(30)).await;
     assert!(cache.try_cached().is_none());
     let next = cache.token().await.unwrap();
@@ -435,23 +439,15 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
     let cache = CachedTokenProvider::with_clocks(
         Arc::new(ScriptedProvider::new()),
         CacheConfig::default(),
-        Clocks {
-            wall,
-            ..test_clocks()
-        },
+        Clocks { wall: Some(wall) },
     );
     let before = cache.token().await.unwrap();
-    assert!(cache.shared.is_fresh());
     // Two hours asleep: the monotonic clock has not moved.
     slept.store(2 * 3600, Ordering::SeqCst);
     assert_eq!(cache.status().window, TokenWindow::Expired);
-    // Within a second of waking the clock-free window closes...
-    advance(Duration::from_secs(1)).await;
-    settle().await;
-    assert!(!cache.shared.is_fresh());
-    // ...and the expired token is served by no path: the next call fetches. (The
-    // scripted provider's token is dated by the real clock, which to this cache is two
-    // hours slow: it is refused as expired, which is also not the old token.)
+    // The expired token is served by no path, from the moment of waking: the next call
+    // fetches. (The scripted provider's token is dated by the real clock, which to this
+    // cache is two hours slow: it is refused as expired, which is also not the old token.)
     assert!(cache.try_cached().is_none());
     let after = cache.token().await;
     assert!(
@@ -459,20 +455,4 @@ async fn a_token_that_expired_while_the_machine_slept_is_never_served() {
         "{after:?}"
     );
     assert_eq!(cache.inner().calls(), 2);
-}
-
-#[tokio::test(start_paused = true)]
-async fn on_a_current_thread_runtime_reads_keep_the_clock_by_default() {
-    let cache = CachedTokenProvider::new(Arc::new(ScriptedProvider::new()));
-    cache.token().await.unwrap();
-    assert!(!cache.shared.is_fresh());
-    assert!(cache.try_cached().is_some());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
-async fn on_a_multi_thread_runtime_fresh_reads_skip_the_clock() {
-    let cache = CachedTokenProvider::new(Arc::new(ScriptedProvider::new()));
-    let token = cache.token().await.unwrap();
-    assert!(cache.shared.is_fresh());
-    assert!(cache.token().await.unwrap().same_token(&token));
 }

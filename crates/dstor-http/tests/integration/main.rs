@@ -17,3 +17,9 @@ mod login;
 
 /// The transport's limits: body size, time, redirects, proxies, plain http.
 mod transport;
+
+/// Streamed bodies: the conformance kit, idle timeouts, body errors.
+mod streaming;
+
+/// `DstorClient::send`: requests authorized with the token.
+mod authorized;

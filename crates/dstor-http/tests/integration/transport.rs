@@ -272,13 +272,12 @@ async fn a_loopback_endpoint_is_never_reached_through_the_proxy() {
     assert_no_secret(&format!("{client:?}"), &["hunter2"]);
 
     // The transport alone, as `ApiKeyProvider` uses it: the same.
-    let transport = ReqwestTransport::new(
-        Duration::from_secs(5),
-        Duration::from_secs(5),
-        64 * 1024,
-        Some(&format!("http://{proxy}")),
-    )
-    .unwrap();
+    let transport = ReqwestTransport::builder()
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(5))
+        .proxy(format!("http://{proxy}"))
+        .build()
+        .unwrap();
     let request = TokenRequest::new(
         target.base_url().parse().unwrap(),
         ApiKey::new(target.api_key()).unwrap(),
@@ -410,13 +409,17 @@ async fn the_transport_alone_hands_back_any_status() {
 
 #[test]
 fn the_transport_is_built_without_a_runtime_and_shows_no_proxy() {
-    let transport = ReqwestTransport::new(
-        Duration::from_secs(1),
-        Duration::from_secs(2),
-        1024,
-        Some("http://user:hunter2@proxy.example:3128"),
-    )
-    .unwrap();
+    let builder = ReqwestTransport::builder()
+        .connect_timeout(Duration::from_secs(1))
+        .timeout(Duration::from_secs(2))
+        .max_body_bytes(1024)
+        .proxy("http://user:hunter2@proxy.example:3128");
+    let text = format!("{builder:?}");
+    assert!(
+        !text.contains("hunter2") && !text.contains("proxy.example"),
+        "{text}"
+    );
+    let transport = builder.build().unwrap();
     assert!(transport.is_proxied());
     assert_eq!(transport.max_body_bytes(), 1024);
     let text = format!("{transport:?}");
@@ -424,13 +427,10 @@ fn the_transport_is_built_without_a_runtime_and_shows_no_proxy() {
         !text.contains("hunter2") && !text.contains("proxy.example"),
         "{text}"
     );
-    let err = ReqwestTransport::new(
-        Duration::from_secs(1),
-        Duration::from_secs(1),
-        1,
-        Some("hunter2 :// x"),
-    )
-    .unwrap_err();
+    let err = ReqwestTransport::builder()
+        .proxy("hunter2 :// x")
+        .build()
+        .unwrap_err();
     assert!(matches!(err, ConfigError::InvalidProxy));
     assert!(!chain(&err).contains("hunter2"));
 }

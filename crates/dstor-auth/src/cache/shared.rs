@@ -1,6 +1,6 @@
-//! The state behind a cache: the current token, and the one request in flight.
+//! The state behind a cache: its clocks, the current token, and the one request in flight.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -12,17 +12,30 @@ use tokio::task::AbortHandle;
 use tokio::time::Instant;
 use tracing::Instrument as _;
 
-use super::clocks::{Clocks, WallClock};
-use super::config::{CacheConfig, Schedule};
-use super::fresh::FreshWindow;
-use super::local;
+use super::clocks::Clocks;
+use super::config::CacheConfig;
+use super::schedule::{Now, Schedule};
+use super::status::{CacheStatus, TokenWindow};
 use crate::time::{far_off, full_jitter, scale};
 use crate::{AuthError, TokenProvider};
 
-static NEXT_CACHE_ID: AtomicU64 = AtomicU64::new(1);
+/// What a cache shares with its refresh tasks.
+pub(super) struct Shared<P> {
+    pub(super) provider: P,
+    pub(super) config: CacheConfig,
+    clocks: Clocks,
+    /// The token callers are served, read without a lock.
+    current: ArcSwapOption<Entry>,
+    state: Mutex<State>,
+    fetches: AtomicU64,
+    failures: AtomicU64,
+}
 
-/// What a flight publishes when it ends; `None` while it runs.
-type Outcome = Option<Result<AccessToken, AuthError>>;
+/// The cached token and its windows.
+struct Entry {
+    token: AccessToken,
+    schedule: Schedule,
+}
 
 /// A caller's place in the queue for the one request in flight.
 ///
@@ -32,6 +45,9 @@ type Outcome = Option<Result<AccessToken, AuthError>>;
 /// request sends the result; if the task dies first, the channel closes.
 pub(super) struct Waiter(watch::Receiver<Outcome>);
 
+/// What a flight publishes when it ends; `None` while it runs.
+type Outcome = Option<Result<AccessToken, AuthError>>;
+
 impl Waiter {
     /// The flight's result; [`AuthError::Cancelled`] if its task died before sending one.
     pub(super) async fn result(mut self) -> Result<AccessToken, AuthError> {
@@ -40,33 +56,6 @@ impl Waiter {
             Err(_closed) => Err(AuthError::Cancelled),
         }
     }
-}
-
-/// What a cache shares with its refresh tasks.
-pub(super) struct Shared<P> {
-    /// Tells this cache's per-thread token copies from other caches'.
-    pub(super) id: u64,
-    pub(super) provider: P,
-    pub(super) config: CacheConfig,
-    /// Read to notice time the machine spent asleep, which the monotonic clock misses.
-    pub(super) wall: WallClock,
-    trust_current_thread: bool,
-    /// The token callers are served, read without a lock.
-    pub(super) current: ArcSwapOption<Entry>,
-    /// Whether the current token is in its fresh window; kept by a timer task.
-    pub(super) fresh: FreshWindow,
-    /// Whether a request is in flight: lets readers in the refresh-ahead window skip the
-    /// lock while one runs.
-    in_flight: AtomicBool,
-    state: Mutex<State>,
-    pub(super) fetches: AtomicU64,
-    pub(super) failures: AtomicU64,
-}
-
-pub(super) struct Entry {
-    pub(super) token: AccessToken,
-    pub(super) schedule: Schedule,
-    pub(super) generation: u64,
 }
 
 /// Everything behind the lock, which is never held across an await.
@@ -82,19 +71,6 @@ struct State {
     last_forced_at: Option<Instant>,
     /// Set when the cache is dropped: a fetch that ends after it stores nothing.
     stopped: bool,
-}
-
-/// Ends flight `id` when the fetch is dropped, however it ends.
-struct FlightEnded<'a, P> {
-    shared: &'a Shared<P>,
-    id: u64,
-}
-
-impl<P> Drop for FlightEnded<'_, P> {
-    fn drop(&mut self) {
-        let mut state = self.shared.lock();
-        self.shared.end_flight(&mut state, self.id);
-    }
 }
 
 struct Flight {
@@ -115,32 +91,57 @@ impl Flight {
     }
 }
 
+/// Ends flight `id` when the fetch is dropped, however it ends.
+struct FlightEnded<'a, P> {
+    shared: &'a Shared<P>,
+    id: u64,
+}
+
+impl<P> Drop for FlightEnded<'_, P> {
+    fn drop(&mut self) {
+        let mut state = self.shared.lock();
+        self.shared.end_flight(&mut state, self.id);
+    }
+}
+
 impl<P: TokenProvider + 'static> Shared<P> {
     pub(super) fn new(provider: P, config: CacheConfig, clocks: Clocks) -> Self {
         Self {
-            wall: clocks.wall,
-            trust_current_thread: clocks.trust_current_thread,
-            id: NEXT_CACHE_ID.fetch_add(1, Ordering::Relaxed),
             provider,
             config,
+            clocks,
             current: ArcSwapOption::empty(),
-            fresh: FreshWindow::new(),
-            in_flight: AtomicBool::new(false),
             state: Mutex::new(State::default()),
             fetches: AtomicU64::new(0),
             failures: AtomicU64::new(0),
         }
     }
 
+    /// The read path: the cached token in its fresh or refresh-ahead window (starting the
+    /// background refresh in the latter); `None` when the caller must wait for a refresh.
+    #[inline]
+    pub(super) fn read(this: &Arc<Self>) -> Option<AccessToken> {
+        let now = this.clocks.now();
+        let token = {
+            let guard = this.current.load();
+            let entry = guard.as_deref()?;
+            match entry.schedule.window(now) {
+                TokenWindow::Fresh => return Some(entry.token.clone()),
+                TokenWindow::RefreshAhead => entry.token.clone(),
+                _ => return None,
+            }
+        };
+        Self::refresh_in_background(this, now.mono);
+        Some(token)
+    }
+
     /// Starts one background refresh, unless one runs or the last failure's backoff has
     /// not passed. Never blocks: if the lock is busy, whoever holds it is seeing to it.
-    pub(super) fn refresh_in_background(this: &Arc<Self>, now: Instant) {
-        if this.in_flight.load(Ordering::Acquire) {
-            return;
-        }
+    fn refresh_in_background(this: &Arc<Self>, now: Instant) {
         let Ok(mut state) = this.state.try_lock() else {
             return;
         };
+        this.reap(&mut state);
         if state.flight.is_some() || state.retry_at.is_some_and(|t| now < t) {
             return;
         }
@@ -153,30 +154,29 @@ impl<P: TokenProvider + 'static> Shared<P> {
         let waiter = {
             let mut state = this.lock();
             this.reap(&mut state);
-            let now = Instant::now();
+            let now = this.clocks.now();
             let current = this.current.load_full();
-            let wall = this.wall_now();
-            let valid = current
+            let window = window_of(current.as_deref(), now);
+            let reason = if current.is_some() { "due" } else { "empty" };
+            let valid = current.filter(|_| window != TokenWindow::Expired);
+            if let Some(entry) = valid
                 .as_ref()
-                .filter(|e| e.schedule.now(now, wall) < e.schedule.expires_at);
-            if let Some(entry) =
-                valid.filter(|e| e.schedule.now(now, wall) < e.schedule.must_refresh_at)
+                .filter(|_| window != TokenWindow::MustRefresh)
             {
                 // Refreshed while this caller waited for the lock.
                 return Ok(entry.token.clone());
             }
             if let Some(flight) = &state.flight {
                 flight.waiter()
-            } else if state.retry_at.is_some_and(|t| now < t) {
+            } else if state.retry_at.is_some_and(|t| now.mono < t) {
                 // Backing off after a failure: serve what is still valid, else the error.
                 match (valid, &state.last_error) {
                     (Some(entry), _) => return Ok(entry.token.clone()),
                     (None, Some(error)) => return Err(error.clone()),
-                    (None, None) => Self::start_flight(this, &mut state, now, "expired")?,
+                    (None, None) => Self::start_flight(this, &mut state, now.mono, "expired")?,
                 }
             } else {
-                let reason = if current.is_some() { "due" } else { "empty" };
-                Self::start_flight(this, &mut state, now, reason)?
+                Self::start_flight(this, &mut state, now.mono, reason)?
             }
         };
         match waiter.result().await {
@@ -199,49 +199,6 @@ impl<P: TokenProvider + 'static> Shared<P> {
         }
         state.last_forced_at = Some(now);
         Some(Self::start_flight(this, &mut state, now, "forced"))
-    }
-
-    pub(super) fn invalidate(&self, token: &AccessToken) -> bool {
-        let current = self.current.load_full();
-        if !current.as_ref().is_some_and(|e| e.token.same_token(token)) {
-            return false;
-        }
-        let mut state = self.lock();
-        let now = Instant::now();
-        if self.forced_too_soon(&state, now) {
-            return false;
-        }
-        // Entries are stored under this lock, so the one seen here stays until it is
-        // released: a newer token that came meanwhile is neither dropped nor has its
-        // clock-free window shut.
-        let still = match (&*self.current.load(), &current) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            _ => false,
-        };
-        if !still {
-            return false;
-        }
-        self.fresh.close();
-        self.current.store(None);
-        state.last_forced_at = Some(now);
-        state.retry_at = None;
-        tracing::debug!("cached token invalidated");
-        true
-    }
-
-    /// Forgets a flight whose task died without ending it, so the next caller starts anew
-    /// instead of joining it.
-    fn reap(&self, state: &mut State) {
-        if state.flight.as_ref().is_some_and(Flight::is_dead) {
-            state.flight = None;
-            self.in_flight.store(false, Ordering::Release);
-        }
-    }
-
-    fn forced_too_soon(&self, state: &State, now: Instant) -> bool {
-        state
-            .last_forced_at
-            .is_some_and(|t| now < far_off(t, self.config.min_forced_interval))
     }
 
     /// Starts the one request, on its own task on the caller's runtime.
@@ -280,7 +237,6 @@ impl<P: TokenProvider + 'static> Shared<P> {
         let flight = Flight { id, result, abort };
         let waiter = flight.waiter();
         state.flight = Some(flight);
-        this.in_flight.store(true, Ordering::Release);
         Ok(waiter)
     }
 
@@ -289,16 +245,15 @@ impl<P: TokenProvider + 'static> Shared<P> {
         // Should the provider panic, or the task be aborted, the flight still ends: the
         // next caller starts a new one instead of joining a dead one forever.
         let _ended = FlightEnded { shared: &self, id };
-        let sent_at = Instant::now();
-        let sent_wall = (self.wall)();
+        let sent = self.clocks.now();
         self.fetches.fetch_add(1, Ordering::Relaxed);
         let result = self.provider.token().await;
-        let now = Instant::now();
+        let now = self.clocks.now();
         let result = result.and_then(|token| {
-            let lifetime = self.config.lifetime(&token, sent_wall);
-            let schedule = self.config.schedule(sent_at, sent_wall, lifetime);
+            let lifetime = self.config.lifetime(&token, sent.wall);
+            let schedule = self.config.schedule(sent.mono, sent.wall, lifetime);
             // Counting any time the machine slept while the request was out.
-            if schedule.now(now, (self.wall)()) >= schedule.expires_at {
+            if schedule.window(now) == TokenWindow::Expired {
                 return Err(AuthError::ExpiredToken);
             }
             tracing::debug!(lifetime_s = lifetime.as_secs(), "token cached");
@@ -306,23 +261,15 @@ impl<P: TokenProvider + 'static> Shared<P> {
         });
         let mut state = self.lock();
         if state.stopped {
-            // The cache is gone: cache nothing and start no timer.
+            // The cache is gone: cache nothing.
             return result.map(|(token, _)| token);
         }
         let result = result.map(|(token, schedule)| {
-            let generation = self.fresh.next_generation();
-            self.current.store(Some(Arc::new(Entry {
+            let entry = Entry {
                 token: token.clone(),
                 schedule,
-                generation,
-            })));
-            self.fresh.open(
-                generation,
-                schedule,
-                now,
-                Arc::clone(&self.wall),
-                self.trust_current_thread,
-            );
+            };
+            self.current.store(Some(Arc::new(entry)));
             token
         });
         self.end_flight(&mut state, id);
@@ -336,7 +283,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
                 self.failures.fetch_add(1, Ordering::Relaxed);
                 state.consecutive_failures = state.consecutive_failures.saturating_add(1);
                 let wait = self.failure_backoff(error, state.consecutive_failures);
-                state.retry_at = Some(far_off(now, wait));
+                state.retry_at = Some(far_off(now.mono, wait));
                 state.last_error = Some(error.clone());
                 tracing::debug!(error = %error, backoff_ms = wait.as_millis() as u64, "refresh failed");
             }
@@ -358,37 +305,107 @@ impl<P: TokenProvider + 'static> Shared<P> {
 }
 
 impl<P> Shared<P> {
-    fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The cached token, if one is valid now. Never waits, never starts a refresh.
+    pub(super) fn valid_now(&self) -> Option<AccessToken> {
+        let now = self.clocks.now();
+        let guard = self.current.load();
+        let entry = guard.as_deref()?;
+        (entry.schedule.window(now) != TokenWindow::Expired).then(|| entry.token.clone())
     }
 
-    /// The last error, and whether a request is in flight.
-    pub(super) fn flight_status(&self) -> (Option<AuthError>, bool) {
+    /// Drops the cached token if it is still `token`, unless forced refreshes are
+    /// rate-limited; returns whether it was dropped.
+    pub(super) fn invalidate(&self, token: &AccessToken) -> bool {
+        let current = self.current.load_full();
+        if !current.as_ref().is_some_and(|e| e.token.same_token(token)) {
+            return false;
+        }
+        let mut state = self.lock();
+        let now = Instant::now();
+        if self.forced_too_soon(&state, now) {
+            return false;
+        }
+        // Entries are stored under this lock, so the one seen here stays until it is
+        // released: a newer token that came meanwhile is never dropped.
+        let still = match (&*self.current.load(), &current) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        };
+        if !still {
+            return false;
+        }
+        self.current.store(None);
+        state.last_forced_at = Some(now);
+        state.retry_at = None;
+        tracing::debug!("cached token invalidated");
+        true
+    }
+
+    pub(super) fn status(&self) -> CacheStatus {
+        let now = self.clocks.now();
+        let current = self.current.load_full();
+        let window = window_of(current.as_deref(), now);
+        let expires_in = current.and_then(|e| e.schedule.expires_in(now));
         let state = self.lock();
-        (state.last_error.clone(), state.flight.is_some())
-    }
-
-    /// Forgets flight `id`, if it is still the one in flight.
-    fn end_flight(&self, state: &mut State, id: u64) {
-        if state.flight.as_ref().is_some_and(|f| f.id == id) {
-            state.flight = None;
-            self.in_flight.store(false, Ordering::Release);
+        CacheStatus {
+            window,
+            expires_in,
+            fetches: self.fetches(),
+            failures: self.failures.load(Ordering::Relaxed),
+            last_error: state.last_error.clone(),
+            refreshing: state.flight.is_some(),
         }
     }
 
-    /// Stops the request in flight and the fresh window's timer; a fetch that ends after
-    /// this stores nothing.
+    /// Upstream requests started.
+    pub(super) fn fetches(&self) -> u64 {
+        self.fetches.load(Ordering::Relaxed)
+    }
+
+    /// Whether a token is cached, valid or not.
+    pub(super) fn is_cached(&self) -> bool {
+        self.current.load().is_some()
+    }
+
+    /// Stops the request in flight; a fetch that ends after this stores nothing.
     pub(super) fn stop(&self) {
-        local::forget(self.id);
         let flight = {
             let mut state = self.lock();
             state.stopped = true;
-            // Under the lock, so that a fetch ending now cannot open a window after it.
-            self.fresh.stop();
             state.flight.take()
         };
         if let Some(flight) = flight {
             flight.abort.abort();
         }
     }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Forgets a flight whose task died without ending it, so the next caller starts anew
+    /// instead of joining it.
+    fn reap(&self, state: &mut State) {
+        if state.flight.as_ref().is_some_and(Flight::is_dead) {
+            state.flight = None;
+        }
+    }
+
+    /// Forgets flight `id`, if it is still the one in flight.
+    fn end_flight(&self, state: &mut State, id: u64) {
+        if state.flight.as_ref().is_some_and(|f| f.id == id) {
+            state.flight = None;
+        }
+    }
+
+    fn forced_too_soon(&self, state: &State, now: Instant) -> bool {
+        state
+            .last_forced_at
+            .is_some_and(|t| now < far_off(t, self.config.min_forced_interval))
+    }
+}
+
+/// The window of `entry` at `now`; [`TokenWindow::Empty`] without one.
+fn window_of(entry: Option<&Entry>, now: Now) -> TokenWindow {
+    entry.map_or(TokenWindow::Empty, |e| e.schedule.window(now))
 }
