@@ -2,17 +2,20 @@
 
 use std::fmt;
 
-use dstor_types::{ApiKey, BaseUrl, EndpointError, Environment, ExpirationError, RequestError};
+use dstor_types::{
+    ApiKey, BaseUrl, EndpointError, Environment, ExpirationError, LoginCredentials, RequestError,
+};
 
 use crate::{
-    ApiKeyProvider, AuthError, CacheConfig, CachedTokenProvider, HttpTransport, RetryPolicy,
-    RetryingProvider, TokenLifetime, TokenProvider, Tokens,
+    ApiKeyProvider, AuthError, CacheConfig, CachedTokenProvider, HttpTransport, LoginProvider,
+    RetryPolicy, RetryingProvider, TokenLifetime, TokenProvider, Tokens,
 };
 
 /// Configures a [`Tokens`] handle over a transport `T`: where to ask, with which key, how
 /// patiently, how long to keep a token.
 ///
-/// Every setting has a default except the API key: production, one-hour tokens,
+/// Every setting has a default except the credentials, an API key or an account's login
+/// ([`login`](Self::login); the last of the two calls wins): production, one-hour tokens,
 /// [`RetryPolicy::default`], [`CacheConfig::default`]. Nothing is checked until
 /// [`build`](Self::build), which does no I/O, needs no Tokio runtime, and reports every
 /// mistake as one error type, [`BuildError`]. `Debug` never shows the key.
@@ -57,7 +60,7 @@ use crate::{
 pub struct TokensBuilder<T> {
     transport: T,
     target: Target,
-    api_key: Option<ApiKey>,
+    credentials: Option<Credentials>,
     token_lifetime: TokenLifetime,
     user_agent_suffix: Option<String>,
     retry_policy: RetryPolicy,
@@ -70,7 +73,7 @@ impl<T> TokensBuilder<T> {
         Self {
             transport,
             target: Target::Environment(Environment::Production),
-            api_key: None,
+            credentials: None,
             token_lifetime: TokenLifetime::default(),
             user_agent_suffix: None,
             retry_policy: RetryPolicy::default(),
@@ -97,10 +100,20 @@ impl<T> TokensBuilder<T> {
         self
     }
 
-    /// The API key (required).
+    /// The API key (required, unless [`login`](Self::login) is called instead; the last
+    /// of the two wins).
     #[must_use]
     pub fn api_key(mut self, key: ApiKey) -> Self {
-        self.api_key = Some(key);
+        self.credentials = Some(Credentials::ApiKey(key));
+        self
+    }
+
+    /// Logs in with an account's email and password instead of an API key
+    /// (`POST /v1/dev/temp-token`, through [`LoginProvider`]), with the same retries and
+    /// cache. The last of [`api_key`](Self::api_key) and this call wins.
+    #[must_use]
+    pub fn login(mut self, credentials: LoginCredentials) -> Self {
+        self.credentials = Some(Credentials::Login(credentials));
         self
     }
 
@@ -138,7 +151,7 @@ impl<T> TokensBuilder<T> {
         TokensBuilder {
             transport,
             target: self.target,
-            api_key: self.api_key,
+            credentials: self.credentials,
             token_lifetime: self.token_lifetime,
             user_agent_suffix: self.user_agent_suffix,
             retry_policy: self.retry_policy,
@@ -152,7 +165,7 @@ impl<T> TokensBuilder<T> {
     /// # Errors
     ///
     /// [`BuildError`]: an endpoint that is not a base URL, or plain `http` to a host that
-    /// is not loopback; no API key; a token lifetime or user agent that cannot be sent.
+    /// is not loopback; no API key or login; a token lifetime or user agent that cannot be sent.
     pub fn build(self) -> Result<Tokens, BuildError>
     where
         T: HttpTransport + 'static,
@@ -161,21 +174,57 @@ impl<T> TokensBuilder<T> {
             Target::Environment(environment) => environment,
             Target::Endpoint(url) => Environment::Custom(BaseUrl::parse(&url)?),
         };
-        let api_key = self.api_key.ok_or(BuildError::MissingApiKey)?;
+        let credentials = self.credentials.ok_or(BuildError::MissingApiKey)?;
+        let suffix = self.user_agent_suffix.as_deref();
         // The exchange checks the endpoint, the lifetime and the user agent now, not at
         // every request.
-        let mut exchange = ApiKeyProvider::new(self.transport, &environment, api_key)
-            .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
-            .map_err(BuildError::from_auth)?;
-        if let Some(suffix) = self.user_agent_suffix {
-            exchange = exchange
-                .with_user_agent_suffix(&suffix)
-                .map_err(BuildError::from_auth)?;
-        }
+        let exchange: Box<dyn TokenProvider> = match credentials {
+            Credentials::ApiKey(api_key) => {
+                let mut exchange = ApiKeyProvider::new(self.transport, &environment, api_key)
+                    .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
+                    .map_err(BuildError::from_auth)?;
+                if let Some(suffix) = suffix {
+                    exchange = exchange
+                        .with_user_agent_suffix(suffix)
+                        .map_err(BuildError::from_auth)?;
+                }
+                Box::new(exchange)
+            }
+            Credentials::Login(login) => {
+                let mut exchange = LoginProvider::new(self.transport, &environment, login)
+                    .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
+                    .map_err(BuildError::from_auth)?;
+                if let Some(suffix) = suffix {
+                    exchange = exchange
+                        .with_user_agent_suffix(suffix)
+                        .map_err(BuildError::from_auth)?;
+                }
+                Box::new(exchange)
+            }
+        };
         let retrying: Box<dyn TokenProvider> =
             Box::new(RetryingProvider::new(exchange, self.retry_policy.clone()));
         let cache = CachedTokenProvider::with_config(retrying, self.cache_config);
         Ok(Tokens::from_parts(cache, environment, self.retry_policy))
+    }
+}
+
+/// What is traded for tokens.
+#[derive(Clone)]
+enum Credentials {
+    /// Set by [`TokensBuilder::api_key`].
+    ApiKey(ApiKey),
+    /// Set by [`TokensBuilder::login`].
+    Login(LoginCredentials),
+}
+
+impl fmt::Debug for Credentials {
+    /// The kind, and the login's email; never a secret.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey(_) => f.write_str("ApiKey([redacted])"),
+            Self::Login(login) => write!(f, "Login({:?}, [redacted])", login.email()),
+        }
     }
 }
 
@@ -208,7 +257,7 @@ impl<T: fmt::Debug> fmt::Debug for TokensBuilder<T> {
         f.debug_struct("TokensBuilder")
             .field("transport", &self.transport)
             .field("target", &self.target)
-            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("credentials", &self.credentials)
             .field("token_lifetime", &self.token_lifetime)
             .field("user_agent_suffix", &self.user_agent_suffix)
             .field("retry_policy", &self.retry_policy)
@@ -224,12 +273,14 @@ impl<T: fmt::Debug> fmt::Debug for TokensBuilder<T> {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
-    /// The endpoint is not a valid base URL, or is plain `http` on a host that is not
-    /// loopback (the API key would travel in clear text).
+    /// The endpoint is not a valid base URL, or is plain `http` to a host that is not
+    /// loopback ([`EndpointError::Insecure`]).
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
-    /// No API key was given.
-    #[error("no API key: call TokensBuilder::api_key")]
+    /// No credentials were given: neither an API key nor a login.
+    #[error(
+        "no API key: call TokensBuilder::api_key (or TokensBuilder::login with an account's email and password)"
+    )]
     MissingApiKey,
     /// The token lifetime gives no expiration in the future (under a second, or absurdly
     /// long).
@@ -247,7 +298,7 @@ pub enum BuildError {
 }
 
 impl BuildError {
-    /// Whether the error is that no API key was given.
+    /// Whether the error is that no credentials (API key or login) were given.
     pub fn is_missing_api_key(&self) -> bool {
         matches!(self, Self::MissingApiKey)
     }

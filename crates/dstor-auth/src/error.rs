@@ -114,6 +114,11 @@ impl AuthError {
         matches!(self, Self::Api(e) if e.is_key_rejected())
     }
 
+    /// Whether dStor rejected the email or password of login credentials (401 or 403).
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self, Self::Api(e) if e.is_credentials_rejected())
+    }
+
     /// How long the server asked the client to wait (`Retry-After`), if it did.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {

@@ -28,6 +28,7 @@
 //! - [`HttpTransport`]: the seam to an HTTP client, `http::Request` in and `http::Response`
 //!   out. `dstor-http` implements it over reqwest; [`transport_fn`] makes one of a closure.
 //! - [`ApiKeyProvider`]: trades the API key for a token over any transport.
+//! - [`LoginProvider`]: trades an account's email and password for a token, the same way.
 //! - [`RetryingProvider`]: retries transient failures with backoff and jitter.
 //! - [`CachedTokenProvider`]: lock-free reads, one upstream request however many callers,
 //!   refresh ahead of expiry, a still-valid token never replaced by an error.
@@ -53,6 +54,7 @@ mod builder;
 mod cache;
 mod error;
 mod exchange;
+mod login;
 mod provider;
 mod retry;
 mod time;
@@ -69,6 +71,7 @@ pub use builder::{BuildError, TokensBuilder};
 pub use cache::{CacheConfig, CacheStatus, CachedTokenProvider, TokenWindow};
 pub use error::{AuthError, TransportError, TransportErrorKind};
 pub use exchange::{ApiKeyProvider, TokenLifetime};
+pub use login::LoginProvider;
 /// A mockall mock of [`TokenProvider`] (feature `mockall`), generated from the trait.
 ///
 /// ```

@@ -105,7 +105,32 @@ impl CacheSlot {
         key: &ApiKey,
         lifetime: &str,
     ) -> Self {
-        let fingerprint = fingerprint(key);
+        Self::with_fingerprint(dir, environment, base, fingerprint(key), lifetime)
+    }
+
+    /// The slot for a login with `email` (compared without case): named after the email,
+    /// never the password.
+    pub(crate) fn for_login(
+        dir: &Path,
+        environment: &str,
+        base: &BaseUrl,
+        email: &str,
+        lifetime: &str,
+    ) -> Self {
+        let mut hash = Sha256::new();
+        hash.update(b"dstor-cli login fingerprint v1\0");
+        hash.update(email.trim().to_lowercase().as_bytes());
+        let fingerprint = hex(&hash.finalize());
+        Self::with_fingerprint(dir, environment, base, fingerprint, lifetime)
+    }
+
+    fn with_fingerprint(
+        dir: &Path,
+        environment: &str,
+        base: &BaseUrl,
+        fingerprint: String,
+        lifetime: &str,
+    ) -> Self {
         let mut hash = Sha256::new();
         for part in [environment, base.as_str(), fingerprint.as_str(), lifetime] {
             hash.update(part.as_bytes());

@@ -161,8 +161,23 @@ pub(crate) struct TokenArgs {
     /// 0600, never the key) and reused, for the same environment, endpoint, key and
     /// requested lifetime, until 75% of its lifetime has passed since it was fetched (the
     /// refresh-ahead window), and never once it has expired by this machine's clock.
+    ///
+    /// With a login (--email), the file is named after the email, never the password: a
+    /// cached token is printed without asking for the password.
     #[arg(long)]
     pub cache: bool,
+    /// Log in with this account's email instead of an API key (also DSTOR_EMAIL, used
+    /// when no API key is given). The password comes from --password-stdin, else
+    /// DSTOR_PASSWORD, else a prompt on the terminal that does not echo it.
+    #[arg(
+        long,
+        value_name = "ADDRESS",
+        conflicts_with_all = ["api_key_file", "api_key_stdin"]
+    )]
+    pub email: Option<String>,
+    /// Read the login's password from the first line of standard input.
+    #[arg(long, conflicts_with = "api_key_stdin")]
+    pub password_stdin: bool,
 }
 
 /// `dstor upload`.

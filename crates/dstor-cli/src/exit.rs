@@ -111,6 +111,11 @@ impl CliError {
         if matches!(error, AuthError::Api(ApiError::NotFound { .. })) {
             message.push_str("; check --env/DSTOR_ENV and --endpoint/DSTOR_ENDPOINT");
         }
+        if error.is_credentials_rejected() {
+            message.push_str(
+                "; check the email (--email or DSTOR_EMAIL) and the password (--password-stdin, DSTOR_PASSWORD or the prompt)",
+            );
+        }
         if error.is_key_rejected() {
             message.push_str("; check the key in DSTOR_API_KEY, --api-key-file or --api-key-stdin");
             match environment {
@@ -142,7 +147,9 @@ impl std::error::Error for CliError {}
 /// The exit class of a failed fetch.
 pub(crate) fn classify(error: &AuthError) -> ExitClass {
     match error {
-        AuthError::Api(ApiError::KeyRejected { .. }) => ExitClass::KeyRejected,
+        AuthError::Api(ApiError::KeyRejected { .. } | ApiError::CredentialsRejected { .. }) => {
+            ExitClass::KeyRejected
+        }
         AuthError::Api(_) | AuthError::ExpiredToken => ExitClass::Service,
         AuthError::Transport(e) => match e.kind() {
             TransportErrorKind::BodyTooLarge { .. } => ExitClass::Service,

@@ -12,6 +12,7 @@ mod commands;
 mod exit;
 mod inspect;
 mod key;
+mod login;
 mod output;
 mod progress;
 mod time;

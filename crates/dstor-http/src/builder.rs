@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dstor_auth::{CacheConfig, RetryPolicy, TokenLifetime, TokensBuilder};
 use dstor_types::secrecy::SecretString;
-use dstor_types::{ApiKey, BaseUrl, Environment};
+use dstor_types::{ApiKey, BaseUrl, Environment, LoginCredentials};
 
 use crate::error::EnvVarError;
 use crate::transport::{DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_BODY_BYTES, DEFAULT_TIMEOUT};
@@ -14,6 +14,10 @@ use crate::{ConfigError, DstorClient, ReqwestTransport};
 
 /// The variable that holds the API key.
 pub const ENV_API_KEY: &str = "DSTOR_API_KEY";
+/// The variable that holds an account's email, for logging in without an API key.
+pub const ENV_EMAIL: &str = "DSTOR_EMAIL";
+/// The variable that holds the password that goes with [`ENV_EMAIL`].
+pub const ENV_PASSWORD: &str = "DSTOR_PASSWORD";
 /// The variable that names the environment: `testnet` or `production`.
 pub const ENV_ENVIRONMENT: &str = "DSTOR_ENV";
 /// The variable that holds a base URL, overriding [`ENV_ENVIRONMENT`].
@@ -21,7 +25,8 @@ pub const ENV_ENDPOINT: &str = "DSTOR_ENDPOINT";
 
 /// Configures a [`DstorClient`]: where to ask, with which key, how patiently.
 ///
-/// Every setting has a default except the API key. Nothing is validated until
+/// Every setting has a default except the credentials: an API key, or an account's
+/// [`login`](Self::login). Nothing is validated until
 /// [`DstorClientBuilder::build`], which needs no Tokio runtime. `Debug` never shows the key
 /// or the proxy URL.
 ///
@@ -95,10 +100,30 @@ impl DstorClientBuilder {
         self
     }
 
-    /// The API key (required, unless `DSTOR_API_KEY` is read by [`from_env`](Self::from_env)).
+    /// The API key (required, unless `DSTOR_API_KEY` is read by [`from_env`](Self::from_env)
+    /// or [`login`](Self::login) is used instead; the last of the two wins).
     #[must_use]
     pub fn api_key(mut self, key: ApiKey) -> Self {
         self.tokens = self.tokens.api_key(key);
+        self
+    }
+
+    /// Logs in with an account's email and password instead of an API key
+    /// (`POST /v1/dev/temp-token`), with the same retries and cache. The last of
+    /// [`api_key`](Self::api_key) and this call wins.
+    ///
+    /// ```
+    /// use dstor_http::{DstorClient, LoginCredentials};
+    /// use dstor_http::secrecy::SecretString;
+    ///
+    /// let login = LoginCredentials::new("dev@example.com", SecretString::from("hunter2"))?;
+    /// let client = DstorClient::builder().login(login).build()?;
+    /// # let _ = client;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn login(mut self, credentials: LoginCredentials) -> Self {
+        self.tokens = self.tokens.login(credentials);
         self
     }
 
@@ -194,6 +219,10 @@ impl DstorClientBuilder {
     ///
     /// - `DSTOR_API_KEY`: the API key. When unset, the key set before (if any) stays;
     ///   [`build`](Self::build) fails with [`ConfigError::MissingApiKey`] if there is none.
+    /// - `DSTOR_EMAIL` and `DSTOR_PASSWORD`: an account's login, used only when
+    ///   `DSTOR_API_KEY` is unset (the key wins; both login variables are then ignored). One
+    ///   without the other is [`ConfigError::IncompleteLogin`]; an empty `DSTOR_EMAIL`
+    ///   counts as unset.
     /// - `DSTOR_ENV`: `testnet` or `production` (also `prod`, `test`, `testing`). When
     ///   unset, the environment set before stays (by default production).
     /// - `DSTOR_ENDPOINT`: a base URL, which overrides `DSTOR_ENV`.
@@ -231,6 +260,8 @@ impl DstorClientBuilder {
             let key = ApiKey::from_secret(SecretString::from(key))
                 .map_err(|e| invalid(ENV_API_KEY, e.into()))?;
             self = self.api_key(key);
+        } else if let Some(login) = login_from(&get)? {
+            self = self.login(login);
         }
         if let Some(name) = get(ENV_ENVIRONMENT).filter(|v| !v.trim().is_empty()) {
             let environment = Environment::from_name(&name)
@@ -274,11 +305,48 @@ impl DstorClientBuilder {
     }
 }
 
+/// The login of `DSTOR_EMAIL` and `DSTOR_PASSWORD`, if either is set.
+fn login_from(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<LoginCredentials>, ConfigError> {
+    let email = get(ENV_EMAIL).filter(|v| !v.trim().is_empty());
+    let password = get(ENV_PASSWORD);
+    let (email, password) = match (email, password) {
+        (None, None) => return Ok(None),
+        (Some(email), Some(password)) => (email, password),
+        (Some(_), None) => {
+            return Err(ConfigError::IncompleteLogin {
+                missing: ENV_PASSWORD,
+            });
+        }
+        (None, Some(_)) => return Err(ConfigError::IncompleteLogin { missing: ENV_EMAIL }),
+    };
+    LoginCredentials::new(&email, SecretString::from(password))
+        .map(Some)
+        .map_err(|e| {
+            let var = if matches!(e, dstor_types::LoginError::EmptyPassword) {
+                ENV_PASSWORD
+            } else {
+                ENV_EMAIL
+            };
+            ConfigError::InvalidEnvVar {
+                var,
+                source: EnvVarError::Login(e),
+            }
+        })
+}
+
 /// The `'static` name of one of the variables read.
 fn static_name(name: &str) -> Option<&'static str> {
-    [ENV_API_KEY, ENV_ENVIRONMENT, ENV_ENDPOINT]
-        .into_iter()
-        .find(|known| *known == name)
+    [
+        ENV_API_KEY,
+        ENV_EMAIL,
+        ENV_PASSWORD,
+        ENV_ENVIRONMENT,
+        ENV_ENDPOINT,
+    ]
+    .into_iter()
+    .find(|known| *known == name)
 }
 
 impl fmt::Debug for DstorClientBuilder {

@@ -3,7 +3,7 @@
 use std::error::Error as StdError;
 
 use dstor_auth::BuildError;
-use dstor_types::{ApiKeyError, EndpointError, ExpirationError};
+use dstor_types::{ApiKeyError, EndpointError, ExpirationError, LoginError};
 
 /// Why a [`crate::DstorClient`] or a [`crate::ReqwestTransport`] could not be built.
 ///
@@ -13,9 +13,21 @@ use dstor_types::{ApiKeyError, EndpointError, ExpirationError};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ConfigError {
-    /// No API key was given, by `DSTOR_API_KEY` or by [`crate::DstorClientBuilder::api_key`].
-    #[error("no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key")]
+    /// No API key was given, by `DSTOR_API_KEY` or by [`crate::DstorClientBuilder::api_key`],
+    /// and no login either.
+    #[error(
+        "no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key (or log in: DSTOR_EMAIL and DSTOR_PASSWORD, or DstorClientBuilder::login)"
+    )]
     MissingApiKey,
+    /// One of `DSTOR_EMAIL` and `DSTOR_PASSWORD` is set without the other (and no
+    /// `DSTOR_API_KEY`).
+    #[error(
+        "{missing} is not set: DSTOR_EMAIL and DSTOR_PASSWORD go together (or set DSTOR_API_KEY instead)"
+    )]
+    IncompleteLogin {
+        /// The variable that is missing.
+        missing: &'static str,
+    },
     /// An environment variable holds a value that cannot be used. The message names the
     /// variable; neither it nor its source repeats the value.
     #[error("the environment variable {var} has an invalid value (not shown)")]
@@ -89,6 +101,9 @@ pub enum EnvVarError {
     /// `DSTOR_API_KEY` is not a valid API key.
     #[error(transparent)]
     ApiKey(#[from] ApiKeyError),
+    /// `DSTOR_EMAIL` is not an email address, or `DSTOR_PASSWORD` is empty.
+    #[error(transparent)]
+    Login(#[from] LoginError),
     /// `DSTOR_ENV` names no known environment.
     #[error("expected \"testnet\" or \"production\"")]
     UnknownEnvironment,

@@ -78,7 +78,9 @@ pub mod middleware;
 pub mod tower;
 mod transport;
 
-pub use builder::{DstorClientBuilder, ENV_API_KEY, ENV_ENDPOINT, ENV_ENVIRONMENT};
+pub use builder::{
+    DstorClientBuilder, ENV_API_KEY, ENV_EMAIL, ENV_ENDPOINT, ENV_ENVIRONMENT, ENV_PASSWORD,
+};
 pub use client::DstorClient;
 pub use error::{ConfigError, EnvVarError};
 pub use transport::{
@@ -90,14 +92,15 @@ pub use dstor_auth::{
     AuthError, BuildError, CacheConfig, CacheStatus, RetryPolicy, TokenLifetime, TokenProvider,
     Tokens,
 };
-pub use dstor_storage::{
-    Cid, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
-    WaitPolicy,
-};
-pub use dstor_types::{AccessToken, ApiKey, Environment};
-
 /// What the signatures of this crate use, so that a user needs no other `dstor-*` crate.
 pub use dstor_auth::{
     AuthorizedTransport, Body, HttpTransport, TransportError, TransportErrorKind, async_trait, http,
 };
+pub use dstor_storage::{
+    Cid, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
+    WaitPolicy,
+};
+/// The `secrecy` crate, for the [`secrecy::SecretString`] a password is held in.
+pub use dstor_types::secrecy;
+pub use dstor_types::{AccessToken, ApiKey, Environment, LoginCredentials, LoginError};
 pub use dstor_types::{BaseUrl, EndpointError, ExpirationError};

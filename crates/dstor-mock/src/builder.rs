@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::sync::oneshot;
 
 use crate::FakeDstor;
+use crate::login::{GENERATED_EMAIL, GENERATED_PASSWORD_LEN};
 use crate::server::{accept_loop, bind};
 use crate::state::Shared;
 use crate::storage::Storage;
@@ -22,12 +23,14 @@ const DEFAULT_MAX_UPLOAD_BYTES: u64 = 4 << 30;
 /// Configures and starts a [`FakeDstor`].
 ///
 /// By default the server binds `127.0.0.1:0` (a free port), accepts one
-/// generated key, answers without delay, signs with a random secret and
+/// generated key and one account (`dev@fake.dstor.test` with a generated
+/// password), answers without delay, signs with a random secret and
 /// accepts chunks of up to 4 GiB. The storage node listens on another free
 /// port of the same address.
 #[derive(Clone)]
 pub struct FakeDstorBuilder {
     keys: Vec<String>,
+    accounts: Vec<(String, String)>,
     bind: SocketAddr,
     delay: Duration,
     token_lifetime: Option<Duration>,
@@ -38,6 +41,7 @@ impl Default for FakeDstorBuilder {
     fn default() -> Self {
         Self {
             keys: Vec::new(),
+            accounts: Vec::new(),
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             delay: Duration::ZERO,
             token_lifetime: None,
@@ -57,6 +61,15 @@ impl FakeDstorBuilder {
     /// Accepts each of these API keys, as [`key`](Self::key) does.
     pub fn keys<I: IntoIterator<Item = S>, S: Into<String>>(mut self, keys: I) -> Self {
         self.keys.extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Accepts this account's login (`POST /v1/dev/temp-token` with JSON
+    /// `{"email": …, "password": …}`; the email compared without case). May be
+    /// called repeatedly; once any account is given, none is generated. The
+    /// first is [`FakeDstor::email`] and [`FakeDstor::password`].
+    pub fn account(mut self, email: impl Into<String>, password: impl Into<String>) -> Self {
+        self.accounts.push((email.into(), password.into()));
         self
     }
 
@@ -104,6 +117,14 @@ impl FakeDstorBuilder {
                     .collect(),
             );
         }
+        let mut accounts = self.accounts;
+        if accounts.is_empty() {
+            let password = std::iter::repeat_with(fastrand::alphanumeric)
+                .take(GENERATED_PASSWORD_LEN)
+                .collect();
+            accounts.push((GENERATED_EMAIL.to_owned(), password));
+        }
+        let account = accounts[0].clone();
         let mut secret = [0u8; 32];
         fastrand::fill(&mut secret);
         let listener = bind(self.bind)?;
@@ -115,6 +136,7 @@ impl FakeDstorBuilder {
         let api_key = keys[0].clone();
         let shared = Arc::new(Shared::new(
             keys,
+            accounts,
             secret,
             self.token_lifetime,
             self.delay,
@@ -122,7 +144,9 @@ impl FakeDstorBuilder {
         ));
         let (stop, stopped) = oneshot::channel();
         let task = tokio::spawn(accept_loop(listener, node, Arc::clone(&shared), stopped));
-        Ok(FakeDstor::new(addr, api_key, shared, spool, stop, task))
+        Ok(FakeDstor::new(
+            addr, api_key, account, shared, spool, stop, task,
+        ))
     }
 }
 
@@ -130,6 +154,10 @@ impl fmt::Debug for FakeDstorBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("FakeDstorBuilder")
             .field("keys", &format_args!("[redacted; {}]", self.keys.len()))
+            .field(
+                "accounts",
+                &format_args!("[redacted; {}]", self.accounts.len()),
+            )
             .field("bind", &self.bind)
             .field("delay", &self.delay)
             .field("token_lifetime", &self.token_lifetime)

@@ -31,6 +31,14 @@
 //!   (whole seconds), `aud` and `iss` (`dstor.cloud`) and a `sub` derived from
 //!   the key.
 //!
+//! `POST /v1/dev/temp-token` with `content-type: application/json` and
+//! `{"email": "…", "password": "…"}` trades an account's login for the same
+//! kind of token (`sub` derived from the email), for the accounts given to
+//! [`FakeDstorBuilder::account`] (by default one, [`FakeDstor::email`] and
+//! [`FakeDstor::password`]): a wrong pair gets `401` with
+//! `{"message":"invalid email or password"}`, a body that is not such JSON
+//! `400`; `x-expiration` is read as for the key.
+//!
 //! A trailing slash on the path is tolerated. Other paths get `404`, other
 //! methods on the token path `405`. Every request is recorded
 //! ([`FakeDstor::requests`]) before the delay and any scripted [`Fault`] apply.
@@ -80,6 +88,7 @@ mod body;
 mod builder;
 mod fault;
 mod jwt;
+mod login;
 mod record;
 mod server;
 mod service;
@@ -109,6 +118,8 @@ use state::Shared;
 pub struct FakeDstor {
     addr: SocketAddr,
     api_key: String,
+    /// The first accepted login: email and password.
+    account: (String, String),
     shared: Arc<Shared>,
     /// Removed (with every spooled upload) when the server is dropped.
     _spool: tempfile::TempDir,
@@ -135,6 +146,7 @@ impl FakeDstor {
     pub(crate) fn new(
         addr: SocketAddr,
         api_key: String,
+        account: (String, String),
         shared: Arc<Shared>,
         spool: tempfile::TempDir,
         stop: oneshot::Sender<()>,
@@ -143,6 +155,7 @@ impl FakeDstor {
         Self {
             addr,
             api_key,
+            account,
             shared,
             _spool: spool,
             stop: Some(stop),
@@ -165,6 +178,17 @@ impl FakeDstor {
         &self.api_key
     }
 
+    /// The email of the first accepted account (by default `dev@fake.dstor.test`).
+    pub fn email(&self) -> &str {
+        &self.account.0
+    }
+
+    /// The password of the first accepted account (a generated one is 24 ASCII
+    /// alphanumerics).
+    pub fn password(&self) -> &str {
+        &self.account.1
+    }
+
     /// Every request the main listener received so far, on any path, in
     /// arrival order (the storage node's are [`node_requests`](Self::node_requests)).
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -176,7 +200,8 @@ impl FakeDstor {
         self.shared.request_count()
     }
 
-    /// How many `GET` requests were received on the token path.
+    /// How many token requests (`GET` with a key, `POST` with a login) were
+    /// received on the token path.
     pub fn token_request_count(&self) -> usize {
         self.shared.token_request_count()
     }
@@ -228,6 +253,7 @@ impl fmt::Debug for FakeDstor {
         f.debug_struct("FakeDstor")
             .field("addr", &self.addr)
             .field("api_key", &format_args!("[redacted]"))
+            .field("account", &format_args!("[redacted]"))
             .field("keys", &self.shared.keys.len())
             .field("delay", &self.shared.delay())
             .field("pending_faults", &self.shared.pending_faults())

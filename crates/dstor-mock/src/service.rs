@@ -13,7 +13,7 @@ use hyper::body::Incoming;
 
 use crate::body::MockBody;
 use crate::state::Shared;
-use crate::{Fault, RecordedRequest, jwt, storage};
+use crate::{Fault, RecordedRequest, jwt, login, storage};
 
 /// The path of the token endpoint.
 pub(crate) const TEMP_TOKEN_PATH: &str = "/v1/dev/temp-token";
@@ -54,7 +54,8 @@ pub(crate) async fn handle(
     let on_token_path = is_token_path(parts.uri.path());
     let recorded = RecordedRequest::from_parts(&parts);
     let headers = recorded.headers.clone();
-    shared.record(recorded, on_token_path && parts.method == Method::GET);
+    let token_method = parts.method == Method::GET || parts.method == Method::POST;
+    shared.record(recorded, on_token_path && token_method);
     let fault = if on_token_path {
         shared.next_fault()
     } else {
@@ -73,13 +74,16 @@ pub(crate) async fn handle(
     if let Some((cid, _)) = storage::content_path(parts.uri.path()) {
         return Ok(storage::redirect(&shared, local, &parts.method, cid));
     }
+    if on_token_path && parts.method == Method::POST {
+        return Ok(login::handle(&shared, &parts, body).await);
+    }
     Ok(if !on_token_path {
         message(StatusCode::NOT_FOUND, "not found")
     } else if parts.method != Method::GET {
         let mut response = message(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
         response
             .headers_mut()
-            .insert(ALLOW, HeaderValue::from_static("GET"));
+            .insert(ALLOW, HeaderValue::from_static("GET, POST"));
         response
     } else {
         issue_token(&shared, &headers)
@@ -101,6 +105,12 @@ fn issue_token(shared: &Shared, headers: &HeaderMap) -> Response<MockBody> {
     let Some(key) = key else {
         return message(StatusCode::UNAUTHORIZED, "invalid api key");
     };
+    mint(shared, headers, key)
+}
+
+/// A token for `subject` (an API key or a login's email), expiring as `x-expiration` in
+/// `headers` asks, or `400` when it cannot be read.
+pub(crate) fn mint(shared: &Shared, headers: &HeaderMap, subject: &str) -> Response<MockBody> {
     let now = unix_now();
     let exp = match requested_expiration(headers.get(EXPIRATION_HEADER), now) {
         Ok(exp) => exp,
@@ -110,7 +120,7 @@ fn issue_token(shared: &Shared, headers: &HeaderMap) -> Response<MockBody> {
         Some(lifetime) => now.saturating_add(secs(lifetime)),
         None => exp,
     };
-    let token = jwt::issue(&shared.secret, key, now, exp);
+    let token = jwt::issue(&shared.secret, subject, now, exp);
     json(
         StatusCode::OK,
         &serde_json::json!({ "access_token": token }),

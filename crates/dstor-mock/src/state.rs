@@ -14,6 +14,8 @@ use crate::{Fault, RecordedRequest};
 pub(crate) struct Shared {
     /// The accepted API keys.
     pub(crate) keys: Vec<String>,
+    /// The accepted logins: email and password.
+    pub(crate) accounts: Vec<(String, String)>,
     /// The HS256 signing secret.
     pub(crate) secret: [u8; 32],
     /// When set, the lifetime of every token, whatever `x-expiration` says.
@@ -36,6 +38,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Shared {
     pub(crate) fn new(
         keys: Vec<String>,
+        accounts: Vec<(String, String)>,
         secret: [u8; 32],
         token_lifetime: Option<Duration>,
         delay: Duration,
@@ -43,6 +46,7 @@ impl Shared {
     ) -> Self {
         Self {
             keys,
+            accounts,
             secret,
             token_lifetime,
             storage,

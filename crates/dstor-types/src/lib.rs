@@ -31,6 +31,7 @@ mod cid;
 mod environment;
 mod expiration;
 mod jwt;
+mod login;
 mod request;
 mod response;
 mod storage;
@@ -41,6 +42,7 @@ pub use cid::{CHUNK_SIZE, Cid, CidBuilder, CidError, GATEWAY_PATH, MAX_CID_LEN, 
 pub use environment::{BaseUrl, EndpointError, Environment, TEMP_TOKEN_PATH};
 pub use expiration::{Expiration, ExpirationError};
 pub use jwt::Claims;
+pub use login::{LoginCredentials, LoginError, LoginRequest, MAX_EMAIL_LEN};
 pub use request::{RequestError, TokenRequest, USER_AGENT};
 pub use response::{ApiError, InvalidBody};
 pub use storage::{

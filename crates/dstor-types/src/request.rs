@@ -17,7 +17,7 @@ use crate::token::AccessToken;
 pub const USER_AGENT: &str = concat!("dstor-rs/", env!("CARGO_PKG_VERSION"));
 
 /// The `user-agent` header: [`USER_AGENT`], then `suffix` (trimmed) when it is not empty.
-fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
+pub(crate) fn user_agent_header(suffix: &str) -> Result<HeaderValue, RequestError> {
     let suffix = suffix.trim();
     if suffix.is_empty() {
         return Ok(HeaderValue::from_static(USER_AGENT));

@@ -38,6 +38,14 @@ pub enum ApiError {
         /// The server's message, if any.
         message: Option<String>,
     },
+    /// 401 or 403 to login credentials (`POST`): the email or the password is wrong.
+    #[error("the email or password was rejected ({status}): check both, and whether the account is on testnet or production{}", Said(.message))]
+    CredentialsRejected {
+        /// 401 or 403.
+        status: u16,
+        /// The server's message, if any.
+        message: Option<String>,
+    },
     /// 404: there is no token endpoint at this address.
     #[error("no dStor token endpoint at this address (404): check the environment or endpoint{}", Said(.message))]
     NotFound {
@@ -109,6 +117,7 @@ impl ApiError {
             self,
             Self::BadRequest { .. }
                 | Self::KeyRejected { .. }
+                | Self::CredentialsRejected { .. }
                 | Self::NotFound { .. }
                 | Self::Redirect { .. }
         )
@@ -119,12 +128,18 @@ impl ApiError {
         matches!(self, Self::KeyRejected { .. })
     }
 
+    /// Whether the email or password of login credentials was rejected (401 or 403).
+    pub fn is_credentials_rejected(&self) -> bool {
+        matches!(self, Self::CredentialsRejected { .. })
+    }
+
     /// The HTTP status, when the server answered with one.
     pub fn status(&self) -> Option<u16> {
         match self {
             Self::BadRequest { .. } => Some(400),
             Self::NotFound { .. } => Some(404),
             Self::KeyRejected { status, .. }
+            | Self::CredentialsRejected { status, .. }
             | Self::Throttled { status, .. }
             | Self::Server { status, .. }
             | Self::Redirect { status }

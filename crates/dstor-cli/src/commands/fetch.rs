@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use dstor_auth::{CacheConfig, TokenLifetime};
 use dstor_http::{ConfigError, DstorClient};
-use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment};
+use dstor_types::{AccessToken, BaseUrl, Environment};
 
 use crate::cli::ConnectionArgs;
 use crate::exit::CliError;
+use crate::login::Credentials;
 use crate::output;
 
 /// How long a fetch may take before a spinner appears (on a terminal only).
@@ -44,7 +45,7 @@ pub(crate) fn environment_of(
     Ok(Environment::Custom(base))
 }
 
-/// A client for `environment` with `key`; `cache` overrides the in-process cache's
+/// A client for `environment` with `credentials` (an API key or a login); `cache` overrides the in-process cache's
 /// configuration.
 ///
 /// # Errors
@@ -52,14 +53,17 @@ pub(crate) fn environment_of(
 /// A config-class error when the client cannot be built.
 pub(crate) fn client(
     environment: &Environment,
-    key: ApiKey,
+    credentials: impl Into<Credentials>,
     lifetime: TokenLifetime,
     timeout: Duration,
     cache: Option<CacheConfig>,
 ) -> Result<DstorClient, CliError> {
-    let mut builder = DstorClient::builder()
-        .environment(environment.clone())
-        .api_key(key)
+    let builder = DstorClient::builder().environment(environment.clone());
+    let mut builder = match credentials.into() {
+        Credentials::ApiKey(key) => builder.api_key(key),
+        Credentials::Login(login) => builder.login(login),
+    };
+    builder = builder
         .token_lifetime(lifetime)
         .timeout(timeout)
         .connect_timeout(timeout.min(Duration::from_secs(10)));

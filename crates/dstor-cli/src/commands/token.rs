@@ -10,10 +10,11 @@ use dstor_types::{AccessToken, Environment, Expiration, ExpirationError};
 
 use crate::cache_file::CacheSlot;
 use crate::cli::TokenArgs;
+use crate::commands;
 use crate::exit::CliError;
+use crate::login::Source;
 use crate::output::{errln, outln};
 use crate::time::{rfc3339, unix};
-use crate::{commands, key};
 
 use super::fetch;
 
@@ -28,27 +29,34 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 pub(crate) fn run(args: &TokenArgs) -> Result<(), CliError> {
     let environment = fetch::environment(&args.connection)?;
     let (lifetime, asked) = lifetime(args, SystemTime::now())?;
-    let key = key::load(&args.connection)?;
+    let env_var = |name: &str| std::env::var(name).ok();
+    let source = Source::of(args, env_var)?;
     let slot = if args.cache {
         let dir = commands::cache_dir()?;
-        Some(CacheSlot::new(
-            &dir,
-            environment.name(),
-            &environment.base_url(),
-            &key,
-            &asked,
-        ))
+        let (name, base) = (environment.name(), environment.base_url());
+        Some(match &source {
+            Source::ApiKey(key) => CacheSlot::new(&dir, name, &base, key, &asked),
+            Source::Login(email) => CacheSlot::for_login(&dir, name, &base, email, &asked),
+        })
     } else {
         None
     };
     if let Some(token) = slot.as_ref().and_then(|s| s.load(SystemTime::now())) {
         return print(&token, &environment, args.json);
     }
+    // The password is asked for only when no cached token will do.
+    let credentials = source.credentials(args, env_var)?;
     let runtime = commands::runtime()?;
     // Before the request: the cached token's reuse window is counted from here.
     let fetched_at = SystemTime::now();
     let token = runtime.block_on(async {
-        let client = fetch::client(&environment, key, lifetime, args.connection.timeout, None)?;
+        let client = fetch::client(
+            &environment,
+            credentials,
+            lifetime,
+            args.connection.timeout,
+            None,
+        )?;
         fetch::token(&client).await
     })?;
     if let Some(Err(e)) = slot.as_ref().map(|slot| slot.store(&token, fetched_at)) {

@@ -8,6 +8,7 @@ mod demo;
 mod errors;
 mod get;
 mod inspect;
+mod login;
 mod progress;
 mod serve_fake;
 mod support;

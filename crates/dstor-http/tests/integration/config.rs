@@ -33,7 +33,7 @@ fn a_missing_key_is_reported_at_build() {
     assert!(err.is_missing_api_key());
     assert_eq!(
         err.to_string(),
-        "no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key"
+        "no API key: set DSTOR_API_KEY or call DstorClientBuilder::api_key (or log in: DSTOR_EMAIL and DSTOR_PASSWORD, or DstorClientBuilder::login)"
     );
 }
 

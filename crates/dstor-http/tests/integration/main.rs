@@ -12,6 +12,9 @@ mod config;
 /// A token end to end: the request as sent, the cache, and how each answer is classified.
 mod exchange;
 
+/// Login credentials instead of an API key: builder, variables, the whole path.
+mod login;
+
 /// The transport's limits: body size, time, redirects, proxies, plain http.
 mod transport;
 

@@ -7,6 +7,8 @@ mod common;
 mod faults;
 /// The gateway's redirect, the storage node and its bytes.
 mod gateway;
+/// Login credentials on the token endpoint.
+mod login;
 /// Bad input: 400s that say why, 401s, 413, garbage.
 mod refusals;
 /// Scripted faults of the storage endpoints and the node.

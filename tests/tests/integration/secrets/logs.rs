@@ -1,5 +1,6 @@
 //! Logs: the debug-level tracing spans and events of a whole session (a fetch, a cache
-//! hit, a refused key, retries, a forced refresh) carry neither the key nor a token.
+//! hit, a refused key, retries, a forced refresh, a login and a wrong password) carry
+//! neither the key, nor a token, nor the password.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -11,6 +12,7 @@ use dstor_mock::{FakeDstor, Fault};
 use dstor_tests::LeakCheck;
 use tracing_subscriber::fmt::MakeWriter;
 
+use super::login::{ACCOUNT, login_session};
 use super::{KEY, key};
 
 /// Every line the subscriber writes, kept for the search.
@@ -81,7 +83,12 @@ async fn session() {
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let server = FakeDstor::builder().key(KEY).start().await.unwrap();
+    let server = FakeDstor::builder()
+        .key(KEY)
+        .account(ACCOUNT.0, ACCOUNT.1)
+        .start()
+        .await
+        .unwrap();
     let client = DstorClient::builder()
         .endpoint(server.base_url())
         .api_key(key())
@@ -98,6 +105,8 @@ async fn session() {
     server.push_fault(Fault::Status(401));
     client.tokens().force_refresh().await.unwrap_err();
     let second = client.tokens().force_refresh().await.unwrap();
+    // A login session too: its password is searched for below.
+    let (login_secrets, login_rendered) = login_session(&server).await;
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     // The session was logged, so the search below means something.
@@ -110,7 +119,9 @@ async fn session() {
         let signature = jwt.rsplit('.').next().unwrap().to_owned();
         secrets.extend([jwt, signature]);
     }
+    secrets.extend(login_secrets);
     let mut check = LeakCheck::new(secrets);
     check.text("debug logs", &text);
+    check.text("login errors and recorded requests", &login_rendered);
     check.assert_clean();
 }

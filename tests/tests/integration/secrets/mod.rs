@@ -2,10 +2,12 @@
 //! (`{:?}`, `{:#?}`) or `Display` of any public type, nor in any error or its sources.
 //!
 //! Every value is built holding, or having seen, a distinctive key and token, and every
-//! rendering is searched for them (and for fragments of them).
+//! rendering is searched for them (and for fragments of them). The same holds for a
+//! login's password (`login`).
 
 mod auth;
 mod http_client;
+mod login;
 mod logs;
 mod mock;
 
