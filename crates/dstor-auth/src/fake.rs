@@ -209,6 +209,20 @@ impl ScriptedTransport {
         self.push(Ok(response));
     }
 
+    /// Answers the next request with `status`, `headers` (name, value pairs) and `body`:
+    /// for a `Retry-After` or a `Date`, say. A pair that is not a valid header makes the
+    /// answer a 500, so that a typo in a test shows.
+    pub fn push_response_with_headers(&self, status: u16, headers: &[(&str, &str)], body: &str) {
+        let mut builder = Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let response = builder
+            .body(body.as_bytes().to_vec())
+            .unwrap_or_else(|_| server_error());
+        self.push(Ok(response));
+    }
+
     /// Answers the next request with `answer`.
     pub fn push(&self, answer: Result<Response<Vec<u8>>, TransportError>) {
         self.answers

@@ -120,12 +120,7 @@ impl Cid {
     /// [`EndpointError::InvalidUrl`] if the two do not make a URL, which a validated base and
     /// a validated CID always do.
     pub fn gateway_url(&self, base: &BaseUrl) -> Result<Uri, EndpointError> {
-        format!("{base}{GATEWAY_PATH}{self}")
-            .parse()
-            .map_err(|_| EndpointError::InvalidUrl {
-                url: base.to_string(),
-                reason: "it does not make a gateway URL",
-            })
+        base.join(&format!("{GATEWAY_PATH}{self}"))
     }
 }
 

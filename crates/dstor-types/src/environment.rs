@@ -184,6 +184,30 @@ impl BaseUrl {
         &self.token_endpoint
     }
 
+    /// The URL of `path` below this base: `join("/v1/upload/")` on `https://api.dstor.cloud`
+    /// is `https://api.dstor.cloud/v1/upload/`. The path is taken as it is (no `.` or `..`
+    /// resolution), so the result always stays on this base's origin.
+    ///
+    /// # Errors
+    ///
+    /// [`EndpointError::InvalidUrl`] when `path` does not start with `/`, or holds a query,
+    /// a fragment or a character a URL cannot carry.
+    pub fn join(&self, path: &str) -> Result<Uri, EndpointError> {
+        let invalid = |reason| EndpointError::InvalidUrl {
+            url: self.text.clone(),
+            reason,
+        };
+        if !path.starts_with('/') || path.starts_with("//") {
+            return Err(invalid("a path joined to it must start with a single `/`"));
+        }
+        if path.contains(['?', '#']) {
+            return Err(invalid("a path joined to it takes no query or fragment"));
+        }
+        format!("{}{path}", self.text)
+            .parse()
+            .map_err(|_| invalid("the path joined to it does not make a URL"))
+    }
+
     /// The host, without brackets for an IPv6 address.
     pub fn host(&self) -> &str {
         let host = self.token_endpoint.host().unwrap_or_default();

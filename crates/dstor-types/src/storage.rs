@@ -141,12 +141,7 @@ pub enum BodyError {
 
 /// The URL of `path` below `base`.
 fn endpoint(base: &BaseUrl, path: &str) -> Result<Uri, UploadRequestError> {
-    format!("{base}{path}").parse().map_err(|_| {
-        UploadRequestError::Endpoint(EndpointError::InvalidUrl {
-            url: base.to_string(),
-            reason: "it does not make an upload endpoint",
-        })
-    })
+    base.join(path).map_err(UploadRequestError::Endpoint)
 }
 
 /// The error for a status that is not success: 413 is the chunk's size, the rest is classified

@@ -209,3 +209,13 @@ async fn until_sends_exactly_that_expiration() {
         .unwrap();
     provider.token().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_scripted_answer_carries_its_headers_to_the_error() {
+    let transport = std::sync::Arc::new(crate::fake::ScriptedTransport::new());
+    transport.push_response_with_headers(429, &[("retry-after", "7")], "slow down");
+    let exchange = ApiKeyProvider::new(transport, &Environment::Testnet, key()).unwrap();
+    let err = exchange.token().await.unwrap_err();
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(7)));
+    assert!(err.is_retryable(), "{err:?}");
+}

@@ -301,3 +301,32 @@ fn secrets_travel_only_over_https_or_to_loopback() {
         })
     );
 }
+
+#[test]
+fn join_puts_a_path_below_the_base_and_nowhere_else() {
+    let base = BaseUrl::parse("https://api.dstor.cloud/").unwrap();
+    assert_eq!(
+        base.join("/v1/upload/").unwrap().to_string(),
+        "https://api.dstor.cloud/v1/upload/"
+    );
+    let local = BaseUrl::parse("http://127.0.0.1:8080").unwrap();
+    assert_eq!(
+        local.join("/ipfs/Qm").unwrap().to_string(),
+        "http://127.0.0.1:8080/ipfs/Qm"
+    );
+    // A path that could name another host, or carry a query, is refused.
+    for path in [
+        "v1/upload/",
+        "//evil.example/x",
+        "/x?token=1",
+        "/x#f",
+        "/a b",
+        "",
+    ] {
+        let err = base.join(path).unwrap_err();
+        assert!(
+            matches!(err, EndpointError::InvalidUrl { .. }),
+            "{path:?}: {err:?}"
+        );
+    }
+}
