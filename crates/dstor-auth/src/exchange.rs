@@ -4,7 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use dstor_types::{AccessToken, ApiKey, BaseUrl, Environment, Expiration, TokenRequest};
+use dstor_types::{AccessToken, ApiError, ApiKey, BaseUrl, Environment, Expiration, TokenRequest};
 use tracing::Instrument as _;
 
 use crate::{AuthError, HttpTransport, TokenProvider};
@@ -150,19 +150,29 @@ impl<T: HttpTransport> TokenProvider for ApiKeyProvider<T> {
         let exchange = self.request.clone().expiration(self.lifetime.expiration()?);
         let request = exchange.to_http();
         let span = tracing::debug_span!("dstor.exchange", host = %self.base_url().host());
-        async {
-            let response = self.transport.send(request).await?;
-            let status = response.status().as_u16();
-            let result = exchange.parse_response(response);
-            match &result {
-                Ok(token) => tracing::debug!(status, jwt = token.is_jwt(), "token received"),
-                Err(e) => tracing::debug!(status, error = %e, "token refused"),
-            }
-            Ok(result?)
-        }
+        fetch(&self.transport, request, |response| {
+            exchange.parse_response(response)
+        })
         .instrument(span)
         .await
     }
+}
+
+/// Sends a token request and reads its answer with `parse`, logging the outcome (a status
+/// and an error message, never a secret): what every way of getting a token shares.
+pub(crate) async fn fetch<T: HttpTransport>(
+    transport: &T,
+    request: http::Request<Vec<u8>>,
+    parse: impl FnOnce(http::Response<Vec<u8>>) -> Result<AccessToken, ApiError>,
+) -> Result<AccessToken, AuthError> {
+    let response = transport.send(request).await?;
+    let status = response.status().as_u16();
+    let result = parse(response);
+    match &result {
+        Ok(token) => tracing::debug!(status, jwt = token.is_jwt(), "token received"),
+        Err(e) => tracing::debug!(status, error = %e, "token refused"),
+    }
+    Ok(result?)
 }
 
 #[cfg(test)]

@@ -115,16 +115,9 @@ impl<T: HttpTransport> TokenProvider for LoginProvider<T> {
         let exchange = self.request.clone().expiration(self.lifetime.expiration()?);
         let request = exchange.to_http();
         let span = tracing::debug_span!("dstor.login", host = %self.base_url().host());
-        async {
-            let response = self.transport.send(request).await?;
-            let status = response.status().as_u16();
-            let result = exchange.parse_response(response);
-            match &result {
-                Ok(token) => tracing::debug!(status, jwt = token.is_jwt(), "token received"),
-                Err(e) => tracing::debug!(status, error = %e, "login refused"),
-            }
-            Ok(result?)
-        }
+        crate::exchange::fetch(&self.transport, request, |response| {
+            exchange.parse_response(response)
+        })
         .instrument(span)
         .await
     }
