@@ -178,29 +178,26 @@ impl<T> TokensBuilder<T> {
         let suffix = self.user_agent_suffix.as_deref();
         // The exchange checks the endpoint, the lifetime and the user agent now, not at
         // every request.
+        let lifetime = self.token_lifetime;
         let exchange: Box<dyn TokenProvider> = match credentials {
-            Credentials::ApiKey(api_key) => {
-                let mut exchange = ApiKeyProvider::new(self.transport, &environment, api_key)
-                    .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
-                    .map_err(BuildError::from_auth)?;
-                if let Some(suffix) = suffix {
-                    exchange = exchange
-                        .with_user_agent_suffix(suffix)
-                        .map_err(BuildError::from_auth)?;
-                }
-                Box::new(exchange)
-            }
-            Credentials::Login(login) => {
-                let mut exchange = LoginProvider::new(self.transport, &environment, login)
-                    .and_then(|exchange| exchange.with_lifetime(self.token_lifetime))
-                    .map_err(BuildError::from_auth)?;
-                if let Some(suffix) = suffix {
-                    exchange = exchange
-                        .with_user_agent_suffix(suffix)
-                        .map_err(BuildError::from_auth)?;
-                }
-                Box::new(exchange)
-            }
+            Credentials::ApiKey(api_key) => Box::new(
+                ApiKeyProvider::new(self.transport, &environment, api_key)
+                    .and_then(|exchange| exchange.with_lifetime(lifetime))
+                    .and_then(|exchange| match suffix {
+                        Some(suffix) => exchange.with_user_agent_suffix(suffix),
+                        None => Ok(exchange),
+                    })
+                    .map_err(BuildError::from_auth)?,
+            ),
+            Credentials::Login(login) => Box::new(
+                LoginProvider::new(self.transport, &environment, login)
+                    .and_then(|exchange| exchange.with_lifetime(lifetime))
+                    .and_then(|exchange| match suffix {
+                        Some(suffix) => exchange.with_user_agent_suffix(suffix),
+                        None => Ok(exchange),
+                    })
+                    .map_err(BuildError::from_auth)?,
+            ),
         };
         let retrying: Box<dyn TokenProvider> =
             Box::new(RetryingProvider::new(exchange, self.retry_policy.clone()));
