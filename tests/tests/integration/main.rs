@@ -7,6 +7,9 @@ mod layering;
 /// No API key and no token text in the `Debug` or `Display` of any public type or error.
 mod secrets;
 
+/// The declared MSRV holds for every locked dependency.
+mod msrv;
+
 /// A hand-written transport (raw HTTP/1.1 over a `TcpStream`) and a closure transport
 /// drive `ApiKeyProvider` and `CachedTokenProvider` against the fake server.
 mod custom_transport;
