@@ -3,6 +3,12 @@
 //! The layering rules live in this package's library (`xtask::layering`), which the
 //! integration tests check too; xtask itself depends on nothing.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "xtask reports each step to the terminal that runs it"
+)]
+
 use std::env;
 use std::fmt;
 use std::process::{Command, ExitCode};

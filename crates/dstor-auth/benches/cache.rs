@@ -9,6 +9,8 @@
 //!
 //! `cargo bench -p dstor-auth --features test-util --bench cache`
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::hint::black_box;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};

@@ -7,6 +7,8 @@
 //! shape: send the request as it is, do not follow redirects, cap the body it reads, and map
 //! its failures to a `TransportError` (without the URL).
 
+#![allow(clippy::print_stdout, reason = "an example shows its results")]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};

@@ -3,8 +3,6 @@
 
 // Every line goes through `output`, which never panics on a closed stream.
 #![deny(clippy::print_stdout, clippy::print_stderr)]
-// Nothing here is a library: every item is visible to this crate alone.
-#![warn(unreachable_pub)]
 
 mod cache_file;
 mod cli;

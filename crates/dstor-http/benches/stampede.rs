@@ -6,6 +6,8 @@
 //!
 //! `cargo bench -p dstor-http --bench stampede`
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -7,6 +7,8 @@
 //!
 //! `cargo bench -p dstor-http --bench streaming`
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener};
 use std::time::{Duration, Instant};

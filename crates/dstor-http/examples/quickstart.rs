@@ -3,6 +3,8 @@
 //! `DSTOR_API_KEY=… cargo run -p dstor-http --example quickstart` (it talks to dStor itself;
 //! `cargo run -p dstor-cli -- demo` runs the same flow against the built-in fake).
 
+#![allow(clippy::print_stdout, reason = "an example shows its results")]
+
 use dstor_http::DstorClient;
 
 #[tokio::main]

@@ -5,6 +5,12 @@
 //! (DSTOR_ENV and DSTOR_ENDPOINT as for `DstorClient::from_env`). Without DSTOR_API_KEY it
 //! starts the built-in fake dStor on 127.0.0.1 and runs against that.
 
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    reason = "an example shows its results"
+)]
+
 use dstor_http::{ApiKey, DstorClient, Upload};
 use dstor_mock::FakeDstor;
 

@@ -2,6 +2,8 @@
 //! same run: `cargo bench -p dstor-types --bench cid`. `DSTOR_BENCH_MIB` sets the size of
 //! the buffer (default 256 MiB). Each figure is the best of three rounds.
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

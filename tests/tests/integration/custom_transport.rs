@@ -2,6 +2,11 @@
 //! `http::Request` in and `http::Response` out. Here a raw HTTP/1.1 client over a tokio
 //! `TcpStream` (no reqwest, no hyper) and a closure do it against the fake dStor.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the test shows the conformance report, passed or not"
+)]
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;

@@ -13,6 +13,11 @@
 //! `DSTOR_SOAK_CALLERS=1000 DSTOR_SOAK_HOURS=72 DSTOR_SOAK_SEED=7 cargo test -p dstor-tests
 //! --test integration soak -- --nocapture`.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the soak prints its seed and counts, to replay a failure"
+)]
+
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

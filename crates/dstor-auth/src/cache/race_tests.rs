@@ -4,6 +4,11 @@
 //! who gives up must not strand, and readers racing invalidations. Real threads and real
 //! time where the race needs them, bounded to a few seconds.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "what each racing call got, in a failing test's output"
+)]
+
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, SystemTime};

@@ -1,7 +1,5 @@
 //! The `dstor` binary, run as a user runs it, against a fake dStor on 127.0.0.1.
 
-#![warn(unreachable_pub)]
-
 mod cache;
 mod cid;
 mod demo;

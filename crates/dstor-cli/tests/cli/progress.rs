@@ -1,5 +1,10 @@
 //! The progress bar: on stderr under a terminal, absent otherwise.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a test skipped for a missing tool says so"
+)]
+
 use std::process::Command;
 
 use dstor_mock::FakeDstor;

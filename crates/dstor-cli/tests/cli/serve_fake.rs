@@ -1,5 +1,10 @@
 //! `dstor serve-fake`, driven by the docs' own curl command.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "a test skipped for a missing tool says so"
+)]
+
 use std::process::Command;
 
 use crate::support::{dstor, now, run, serve_fake};

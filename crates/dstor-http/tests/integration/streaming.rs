@@ -1,6 +1,11 @@
 //! Streamed bodies through `ReqwestTransport::send_streaming`: the conformance kit, and the
 //! timeout policy for large transfers (an idle timeout, not a whole-request deadline).
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the test shows the conformance report, passed or not"
+)]
+
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

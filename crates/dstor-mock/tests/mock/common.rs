@@ -11,32 +11,32 @@ use tokio::net::TcpStream;
 
 /// A parsed response.
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Reply {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
 
-    pub fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
 /// Sends `GET path` with these headers and `Connection: close`, and returns the
 /// raw bytes received until EOF.
-pub async fn raw(
+pub(crate) async fn raw(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -55,7 +55,7 @@ pub async fn raw(
 }
 
 /// Sends a request and parses the response (content-length or chunked).
-pub async fn request(
+pub(crate) async fn request(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -66,11 +66,11 @@ pub async fn request(
 }
 
 /// `GET /v1/dev/temp-token` with these headers.
-pub async fn token(addr: SocketAddr, headers: &[(&str, &str)]) -> Reply {
+pub(crate) async fn token(addr: SocketAddr, headers: &[(&str, &str)]) -> Reply {
     request(addr, "GET", "/v1/dev/temp-token", headers).await
 }
 
-pub fn parse(received: &[u8]) -> Option<Reply> {
+pub(crate) fn parse(received: &[u8]) -> Option<Reply> {
     let end = received.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = std::str::from_utf8(&received[..end]).ok()?;
     let mut lines = head.split("\r\n");
@@ -115,7 +115,7 @@ fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
 }
 
 /// Decodes the payload of a JWT without checking it.
-pub fn claims(token: &str) -> serde_json::Value {
+pub(crate) fn claims(token: &str) -> serde_json::Value {
     use base64::Engine as _;
     let payload = token.split('.').nth(1).expect("three parts");
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
@@ -124,7 +124,7 @@ pub fn claims(token: &str) -> serde_json::Value {
     serde_json::from_slice(&bytes).expect("JSON payload")
 }
 
-pub fn now() -> i64 {
+pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -133,7 +133,7 @@ pub fn now() -> i64 {
 
 /// Sends a request with this body (and its `Content-Length`), `Connection:
 /// close`, and returns the raw bytes received until EOF.
-pub async fn raw_with_body(
+pub(crate) async fn raw_with_body(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -157,7 +157,7 @@ pub async fn raw_with_body(
 }
 
 /// Sends a request with a body and parses the response.
-pub async fn send(
+pub(crate) async fn send(
     addr: SocketAddr,
     method: &str,
     path: &str,
@@ -171,15 +171,15 @@ pub async fn send(
 }
 
 /// The boundary of every multipart body built here.
-pub const BOUNDARY: &str = "dstor-mock-test-boundary-7Qx";
+pub(crate) const BOUNDARY: &str = "dstor-mock-test-boundary-7Qx";
 
 /// The `Content-Type` of a body built by [`multipart`].
-pub fn multipart_type() -> String {
+pub(crate) fn multipart_type() -> String {
     format!("multipart/form-data; boundary={BOUNDARY}")
 }
 
 /// The head of one file part.
-pub fn part_head(filename: &str) -> Vec<u8> {
+pub(crate) fn part_head(filename: &str) -> Vec<u8> {
     format!(
         "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
     )
@@ -187,12 +187,12 @@ pub fn part_head(filename: &str) -> Vec<u8> {
 }
 
 /// The end of a multipart body.
-pub fn multipart_end() -> Vec<u8> {
+pub(crate) fn multipart_end() -> Vec<u8> {
     format!("--{BOUNDARY}--\r\n").into_bytes()
 }
 
 /// A `multipart/form-data` body with one file part per `(filename, bytes)`.
-pub fn multipart(files: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn multipart(files: &[(&str, &[u8])]) -> Vec<u8> {
     let mut body = Vec::new();
     for (filename, bytes) in files {
         body.extend_from_slice(&part_head(filename));
@@ -204,19 +204,19 @@ pub fn multipart(files: &[(&str, &[u8])]) -> Vec<u8> {
 }
 
 /// A fresh access token from `server`.
-pub async fn access_token(server: &dstor_mock::FakeDstor) -> String {
+pub(crate) async fn access_token(server: &dstor_mock::FakeDstor) -> String {
     let reply = token(server.addr(), &[("api-key", server.api_key())]).await;
     assert_eq!(reply.status, 200, "{}", reply.text());
     reply.json()["access_token"].as_str().unwrap().to_owned()
 }
 
 /// `i % 251` for each byte: no chunk repeats another.
-pub fn pattern(len: usize) -> Vec<u8> {
+pub(crate) fn pattern(len: usize) -> Vec<u8> {
     (0..len).map(|i| (i % 251) as u8).collect()
 }
 
 /// One upload in progress, driven request by request.
-pub struct Upload {
+pub(crate) struct Upload {
     pub addr: SocketAddr,
     pub bearer: String,
     pub token: String,
@@ -224,7 +224,7 @@ pub struct Upload {
 
 impl Upload {
     /// Asks `server` for an upload of `chunks` chunks into `folder`.
-    pub async fn start(server: &dstor_mock::FakeDstor, chunks: u64, folder: &str) -> Upload {
+    pub(crate) async fn start(server: &dstor_mock::FakeDstor, chunks: u64, folder: &str) -> Upload {
         let bearer = format!("Bearer {}", access_token(server).await);
         let body = serde_json::json!({"chunks_number": chunks, "folder_path": folder});
         let reply = send(
@@ -249,12 +249,12 @@ impl Upload {
     }
 
     /// Posts one chunk holding these files.
-    pub async fn chunk(&self, files: &[(&str, &[u8])]) -> Reply {
+    pub(crate) async fn chunk(&self, files: &[(&str, &[u8])]) -> Reply {
         self.post_chunk(&multipart(files)).await
     }
 
     /// Posts one chunk with this multipart body.
-    pub async fn post_chunk(&self, body: &[u8]) -> Reply {
+    pub(crate) async fn post_chunk(&self, body: &[u8]) -> Reply {
         let content_type = multipart_type();
         send(
             self.addr,
@@ -272,7 +272,7 @@ impl Upload {
     }
 
     /// Polls the status once.
-    pub async fn status(&self) -> Reply {
+    pub(crate) async fn status(&self) -> Reply {
         request(
             self.addr,
             "GET",
@@ -286,14 +286,14 @@ impl Upload {
     }
 
     /// Polls once and returns the `status` value.
-    pub async fn stage(&self) -> String {
+    pub(crate) async fn stage(&self) -> String {
         let reply = self.status().await;
         assert_eq!(reply.status, 200, "{}", reply.text());
         reply.json()["status"].as_str().unwrap().to_owned()
     }
 
     /// Polls until `DONE` (at most 10 polls) and returns the `data` array.
-    pub async fn done(&self) -> serde_json::Value {
+    pub(crate) async fn done(&self) -> serde_json::Value {
         for _ in 0..10 {
             let reply = self.status().await;
             let answer = reply.json();
@@ -306,6 +306,6 @@ impl Upload {
 }
 
 /// How many files are in the spool directory.
-pub fn spooled(server: &dstor_mock::FakeDstor) -> usize {
+pub(crate) fn spooled(server: &dstor_mock::FakeDstor) -> usize {
     std::fs::read_dir(server.spool_dir()).unwrap().count()
 }

@@ -16,7 +16,7 @@ use http::{Request, Response};
 
 /// A transport over reqwest that streams both ways, follows no redirect and uses no proxy.
 #[derive(Clone, Debug)]
-pub struct Loopback {
+pub(crate) struct Loopback {
     client: reqwest::Client,
     /// Connect errors still to be faked before a `send_streaming` goes through.
     refuse_connects: Arc<AtomicUsize>,
@@ -25,7 +25,7 @@ pub struct Loopback {
 }
 
 impl Loopback {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
@@ -39,7 +39,7 @@ impl Loopback {
     }
 
     /// The next `n` streamed requests fail as if the connection could not be made.
-    pub fn refuse_connects(&self, n: usize) {
+    pub(crate) fn refuse_connects(&self, n: usize) {
         self.refuse_connects.store(n, Ordering::SeqCst);
     }
 }
@@ -95,22 +95,22 @@ impl HttpTransport for Loopback {
 }
 
 /// Polls quickly: the backoff itself is tested on a paused clock in the crate.
-pub fn quick_wait() -> WaitPolicy {
+pub(crate) fn quick_wait() -> WaitPolicy {
     WaitPolicy::default().with_interval(Duration::from_millis(5), Duration::from_millis(20))
 }
 
 /// A running fake and a `Storage` on it with a real token stack.
-pub struct Setup {
+pub(crate) struct Setup {
     pub fake: FakeDstor,
     pub transport: Loopback,
     pub storage: Storage,
 }
 
-pub async fn setup() -> Setup {
+pub(crate) async fn setup() -> Setup {
     setup_with(FakeDstor::builder(), quick_wait()).await
 }
 
-pub async fn setup_with(builder: dstor_mock::FakeDstorBuilder, wait: WaitPolicy) -> Setup {
+pub(crate) async fn setup_with(builder: dstor_mock::FakeDstorBuilder, wait: WaitPolicy) -> Setup {
     let fake = builder.start().await.unwrap();
     let base = BaseUrl::parse(&fake.base_url()).unwrap();
     let transport = Loopback::new();
@@ -129,21 +129,21 @@ pub async fn setup_with(builder: dstor_mock::FakeDstorBuilder, wait: WaitPolicy)
 }
 
 /// The CIDv0 of `hello\n`, as `ipfs add` gives it (dstor-api.md).
-pub const HELLO_CID: &str = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN";
+pub(crate) const HELLO_CID: &str = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN";
 /// The CIDv0 of the empty file.
-pub const EMPTY_CID: &str = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH";
+pub(crate) const EMPTY_CID: &str = "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH";
 
 /// The upload token the scripted dStor hands out.
-pub const UPLOAD_TOKEN: &str = "upload-token-SECRET-0123456789";
+pub(crate) const UPLOAD_TOKEN: &str = "upload-token-SECRET-0123456789";
 /// The access token of the scripted stack.
-pub const ACCESS_TOKEN: &str = "access-token-SECRET-9876543210";
+pub(crate) const ACCESS_TOKEN: &str = "access-token-SECRET-9876543210";
 
 /// Every request a scripted transport saw: method, URI and headers.
-pub type Seen = Arc<std::sync::Mutex<Vec<http::request::Parts>>>;
+pub(crate) type Seen = Arc<std::sync::Mutex<Vec<http::request::Parts>>>;
 
 /// A buffered transport (only `send`: the default `send_streaming` buffers) answering
 /// with `answer(path)`, recording every request.
-pub fn scripted(
+pub(crate) fn scripted(
     answer: impl Fn(&http::request::Parts) -> (u16, Vec<(&'static str, String)>, String)
     + Send
     + Sync
@@ -168,7 +168,7 @@ pub fn scripted(
 }
 
 /// A `Storage` over `transport` at `http://127.0.0.1:9` with a fixed access token.
-pub fn scripted_storage(transport: impl HttpTransport + 'static) -> Storage {
+pub(crate) fn scripted_storage(transport: impl HttpTransport + 'static) -> Storage {
     let tokens = dstor_auth::StaticTokenProvider::new(ACCESS_TOKEN).unwrap();
     Storage::builder(
         transport,
@@ -180,7 +180,7 @@ pub fn scripted_storage(transport: impl HttpTransport + 'static) -> Storage {
 }
 
 /// A scripted dStor: get-token and chunks succeed, get-status answers `status`.
-pub fn scripted_dstor(status: &str) -> (Storage, Seen) {
+pub(crate) fn scripted_dstor(status: &str) -> (Storage, Seen) {
     let status = status.to_owned();
     let (transport, seen) = scripted(move |parts| match parts.uri.path() {
         "/v1/upload/get-token/" => (
@@ -196,7 +196,7 @@ pub fn scripted_dstor(status: &str) -> (Storage, Seen) {
 }
 
 /// Uploads `hello.txt` (`hello\n`) to a scripted dStor whose status answers `status`.
-pub async fn scripted_upload(
+pub(crate) async fn scripted_upload(
     status: &str,
 ) -> Result<dstor_storage::UploadReport, dstor_storage::StorageError> {
     let (storage, _) = scripted_dstor(status);

@@ -4,6 +4,11 @@
 //!   passed, then print how many inputs ran (`cargo xtask fuzz` sets it).
 //! - else `DSTOR_PROPTEST_CASES=N` cases (default 64: the suite stays fast).
 
+#![allow(
+    clippy::print_stderr,
+    reason = "a fuzz run reports its input count; xtask reads it"
+)]
+
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
@@ -22,7 +27,7 @@ fn env_number(name: &str) -> Option<u64> {
 
 /// Checks `test` on values of `strategy`. `source_file` is the caller's `file!()`, under
 /// which failures are saved.
-pub fn check<S>(
+pub(crate) fn check<S>(
     target: &str,
     source_file: &'static str,
     strategy: S,
@@ -68,7 +73,7 @@ pub fn check<S>(
 }
 
 /// Fails the case when `text` holds `secret` or any 20-character window of it.
-pub fn never_shows(text: &str, secret: &str, what: &str) -> Result<(), TestCaseError> {
+pub(crate) fn never_shows(text: &str, secret: &str, what: &str) -> Result<(), TestCaseError> {
     let windows = secret.len().saturating_sub(19).max(1);
     for start in 0..windows {
         let window = secret
@@ -84,7 +89,7 @@ pub fn never_shows(text: &str, secret: &str, what: &str) -> Result<(), TestCaseE
 }
 
 /// Fails the case when a message is longer than `max` characters.
-pub fn bounded(text: &str, max: usize) -> Result<(), TestCaseError> {
+pub(crate) fn bounded(text: &str, max: usize) -> Result<(), TestCaseError> {
     let len = text.chars().count();
     if len > max {
         return Err(TestCaseError::fail(format!(

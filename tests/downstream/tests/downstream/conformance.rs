@@ -1,5 +1,10 @@
 //! The own transport keeps every promise of the seam a server can observe.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the test shows the conformance report, passed or not"
+)]
+
 use std::time::Duration;
 
 use dstor_downstream_tests::HyperTransport;
