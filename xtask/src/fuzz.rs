@@ -15,14 +15,20 @@ use crate::{Failure, Result, cargo, root};
 pub(crate) const TARGETS: &[(&str, &str)] = &[
     ("api_key", "api_key::fuzz_api_key"),
     ("base_url", "endpoint::fuzz_base_url"),
+    ("chunk_answer", "storage::fuzz_chunk_answer"),
+    ("cid_text", "cid::fuzz_cid_text"),
+    ("cid_text_valid", "cid::a_valid_cid_is_always_accepted"),
     ("environment", "endpoint::fuzz_environment"),
     ("expiration", "expiration::fuzz_expiration"),
+    ("file_name", "name::fuzz_file_name"),
     ("jwt_claims", "jwt::fuzz_jwt_claims"),
     ("token_response", "response::fuzz_token_response"),
     (
         "token_response_valid",
         "response::a_valid_token_answer_is_always_accepted",
     ),
+    ("upload_status", "storage::fuzz_upload_status"),
+    ("upload_token_answer", "storage::fuzz_upload_token_answer"),
 ];
 
 /// The budget per target when none is given.
@@ -144,7 +150,7 @@ mod tests {
         assert_eq!(all.targets, TARGETS);
         let some = plan(&args("--seconds 5 jwt_claims base_url")).unwrap();
         assert_eq!(some.seconds, 5);
-        assert_eq!(some.targets, [TARGETS[4], TARGETS[1]],);
+        assert_eq!(some.targets, [TARGETS[8], TARGETS[1]],);
         for bad in ["--seconds", "--seconds 0", "--seconds x", "nope"] {
             assert!(plan(&args(bad)).is_err(), "{bad}");
         }

@@ -241,7 +241,7 @@ fn read_token(body: &[u8], requested_expiry: Option<SystemTime>) -> Result<Acces
 const MAX_MESSAGE_CHARS: usize = 200;
 
 /// What stands for a scrubbed secret.
-const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// The server's own words: the `message`, `error` or `detail` text of a JSON object, a JSON
 /// string, or a text body that is neither JSON nor HTML. Normalised first (control and
@@ -274,7 +274,7 @@ fn server_message(body: &[u8], api_key: &str) -> Option<String> {
 
 /// The text without control characters, invisible format characters and replacement
 /// characters (so that none can split a secret from the scrub), on one line, trimmed.
-fn normalise(text: &str) -> String {
+pub(crate) fn normalise(text: &str) -> String {
     let kept: String = text
         .chars()
         .map(|c| if c.is_whitespace() { ' ' } else { c })
@@ -331,7 +331,7 @@ fn is_token_shaped(run: &str) -> bool {
 }
 
 /// Replaces every token-shaped run of token characters by `[redacted]`.
-fn scrub_token_shaped(text: &str) -> String {
+pub(crate) fn scrub_token_shaped(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(start) = rest.find(is_token_char) {

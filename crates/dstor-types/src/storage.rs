@@ -10,7 +10,7 @@ use http::{HeaderName, StatusCode, Uri};
 
 use crate::cid::CidError;
 use crate::environment::{BaseUrl, EndpointError};
-use crate::response::{ApiError, parse_token_response};
+use crate::response::{ApiError, REDACTED, normalise, parse_token_response, scrub_token_shaped};
 
 mod chunk;
 mod multipart;
@@ -191,15 +191,17 @@ fn scrub(body: &[u8], secret: Option<&str>) -> Vec<u8> {
     out
 }
 
-/// Server text as an error or status may hold it: on one line, without control characters,
-/// at most `max` characters, with `secret` replaced by `[redacted]`.
+/// Server text as an error or status may hold it: on one line, without control or
+/// invisible characters, at most `max` characters, with `secret` and every run shaped like
+/// a token (an access token the server echoes, say) replaced by `[redacted]`. Normalised
+/// first, then scrubbed, so that no control character can split a secret from the scrub.
 fn server_text(text: &str, secret: Option<&str>, max: usize) -> String {
+    let text = normalise(text);
     let text = match secret.filter(|s| !s.is_empty()) {
-        Some(secret) => text.replace(secret, "[redacted]"),
-        None => text.to_owned(),
+        Some(secret) => text.replace(secret, REDACTED),
+        None => text,
     };
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    text.chars().filter(|c| !c.is_control()).take(max).collect()
+    scrub_token_shaped(&text).chars().take(max).collect()
 }
 
 /// Displays a list of stored files as a count.

@@ -21,3 +21,7 @@ mod over_loopback;
 /// The fault soak: cache, retries and the authorized transport over a simulated day of
 /// seeded faults with hundreds of callers, on a paused clock.
 mod soak;
+
+/// The upload soak: uploads and downloads-to-file through dstor-storage against the fake
+/// on loopback, under seeded random storage faults.
+mod storage_soak;

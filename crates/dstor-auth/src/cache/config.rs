@@ -131,17 +131,21 @@ impl CacheConfig {
     /// - without `exp`, the time left until the expiration that was requested;
     /// - without either, [`CacheConfig::default_lifetime`].
     ///
-    /// A measured lifetime is one second shorter than the claims say (half as long, for a
-    /// token that claims less than two): `exp`, `iat` and `Date` are whole seconds,
-    /// truncated by the issuer, so its expiry may come up to a second before the moment the
-    /// request was sent plus `exp − iat`.
+    /// A measured lifetime is one second shorter than the claims say: `exp`, `iat` and
+    /// `Date` are whole seconds, truncated by the issuer, so its expiry may come up to a
+    /// second before the moment the request was sent plus `exp − iat`. A token that claims
+    /// a second or less, or an `exp` no later than its `iat`, is expired on arrival.
     pub(crate) fn lifetime(&self, token: &AccessToken, sent_wall: SystemTime) -> Duration {
+        let claims = token.claims();
+        if matches!((claims.exp, claims.iat), (Some(exp), Some(iat)) if exp <= iat) {
+            return Duration::ZERO;
+        }
         let measured = match (token.issued_lifetime(), token.remaining_at(sent_wall)) {
             (Some(issued), Some(left)) => issued.min(left),
             (None, Some(left)) => left,
             (_, None) => return self.default_lifetime,
         };
-        measured.saturating_sub(Duration::from_secs(1).min(measured / 2))
+        measured.saturating_sub(Duration::from_secs(1))
     }
 
     /// The windows of a token that lives `lifetime` from `sent_at`.
