@@ -38,11 +38,15 @@ pub(crate) struct Inner {
 
 impl Storage {
     /// A handle on the dStor at `base`, sending over `transport` with tokens from `tokens`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StorageBuilder::build`].
     pub fn new(
         transport: impl HttpTransport + 'static,
         tokens: impl TokenProvider + 'static,
         base: BaseUrl,
-    ) -> Self {
+    ) -> Result<Self, StorageError> {
         Self::builder(transport, tokens, base).build()
     }
 
@@ -156,13 +160,18 @@ impl StorageBuilder {
     }
 
     /// The handle.
-    pub fn build(self) -> Storage {
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Endpoint`] when the base URL may not carry a token: plain `http` to
+    /// a host that is not loopback. Nothing is sent.
+    pub fn build(self) -> Result<Storage, StorageError> {
         let api = crate::authorize::authorized(
             Arc::clone(&self.transport),
             self.tokens,
             self.base.clone(),
-        );
-        Storage {
+        )?;
+        Ok(Storage {
             inner: Arc::new(Inner {
                 base: self.base,
                 transport: self.transport,
@@ -170,7 +179,7 @@ impl StorageBuilder {
                 retry: self.retry,
                 wait: self.wait,
             }),
-        }
+        })
     }
 }
 

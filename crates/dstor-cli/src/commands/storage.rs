@@ -35,16 +35,18 @@ fn transport(timeout: Duration) -> Result<ReqwestTransport, CliError> {
 ///
 /// # Errors
 ///
-/// An internal error when the HTTP client cannot be set up.
+/// An internal error when the HTTP client cannot be set up; the endpoint's error when it
+/// may not carry a token.
 pub(crate) fn authorized(
     client: &DstorClient,
     timeout: Duration,
     wait: Duration,
 ) -> Result<Storage, CliError> {
-    let base = client.environment().base_url();
-    Ok(Storage::builder(transport(timeout)?, client.clone(), base)
+    let environment = client.environment();
+    Storage::builder(transport(timeout)?, client.clone(), environment.base_url())
         .wait(WaitPolicy::default().with_deadline(wait))
-        .build())
+        .build()
+        .map_err(|e| error(&e, environment))
 }
 
 /// A handle for downloads from the gateway of `environment`: it holds no credential, so
@@ -52,22 +54,24 @@ pub(crate) fn authorized(
 ///
 /// # Errors
 ///
-/// An internal error when the HTTP client cannot be set up.
+/// An internal error when the HTTP client cannot be set up; the endpoint's error when it
+/// is plain `http` to a host that is not loopback.
 pub(crate) fn anonymous(environment: &Environment, timeout: Duration) -> Result<Storage, CliError> {
     let no_token = token_provider_fn(|| async {
         Err(AuthError::provider("downloads carry no credential", false))
     });
-    Ok(Storage::new(
-        transport(timeout)?,
-        no_token,
-        environment.base_url(),
-    ))
+    Storage::new(transport(timeout)?, no_token, environment.base_url())
+        .map_err(|e| error(&e, environment))
 }
 
 /// Classifies a failed upload or download, in one line with its causes.
 pub(crate) fn error(error: &StorageError, environment: &Environment) -> CliError {
-    if let StorageError::Auth(auth) = error {
-        return CliError::from_auth(auth, environment);
+    match error {
+        StorageError::Auth(auth) => return CliError::from_auth(auth, environment),
+        StorageError::Endpoint(endpoint) => {
+            return CliError::from_auth(&AuthError::Endpoint(endpoint.clone()), environment);
+        }
+        _ => {}
     }
     let class = match error {
         e if e.is_bad_input() => ExitClass::Config,

@@ -26,6 +26,7 @@ async fn a_file_goes_up_verified_and_comes_back_verified() {
 
     let report = client
         .storage(quick())
+        .unwrap()
         .upload(Upload::new().file(&source).bytes("note.txt", "hello\n"))
         .await
         .unwrap()
@@ -57,6 +58,7 @@ async fn wrong_bytes_from_the_node_leave_no_file() {
     let client = client(&server);
     let report = client
         .storage(quick())
+        .unwrap()
         .upload(Upload::new().bytes("a.txt", "hello\n"))
         .await
         .unwrap();

@@ -120,7 +120,8 @@ pub async fn setup_with(builder: dstor_mock::FakeDstorBuilder, wait: WaitPolicy)
     let tokens = CachedTokenProvider::new(exchange);
     let storage = Storage::builder(transport.clone(), tokens, base)
         .wait(wait)
-        .build();
+        .build()
+        .unwrap();
     Setup {
         fake,
         transport,
@@ -177,6 +178,7 @@ pub fn scripted_storage(transport: impl HttpTransport + 'static) -> Storage {
     )
     .wait(quick_wait())
     .build()
+    .unwrap()
 }
 
 /// A scripted dStor: get-token and chunks succeed, get-status answers `status`.
