@@ -70,7 +70,10 @@ impl Storage {
     ///
     /// Every input is checked before the first request. Each file's CIDv0 is computed
     /// while it is sent, from the bytes sent. A file whose stored CID differs from the
-    /// local one is reported in the [`UploadReport`], not hidden.
+    /// local one is reported in the [`UploadReport`], not hidden. dStor's answers are read
+    /// within bounds of their own, whatever the transport's limit on a whole answer: the
+    /// status of a stored upload lists every file, and its bound grows with their number
+    /// and names.
     ///
     /// # Errors
     ///

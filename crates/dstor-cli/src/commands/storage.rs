@@ -2,9 +2,8 @@
 //!
 //! This is the CLI's adapter over `dstor-storage`: a [`Storage`] over a streaming
 //! [`ReqwestTransport`] with the client's tokens and retry policy (for `upload`), or with
-//! no token at all (for `get`, which sends no credential). `DstorClient::storage` is not
-//! used for uploads because its transport reads at most 64 KiB of an answer, and the
-//! status of an upload of a few thousand files is larger.
+//! no token at all (for `get`, which sends no credential). Its transport bounds the time
+//! without progress by `--timeout` as well, which `DstorClient`'s does not.
 
 use std::time::Duration;
 
@@ -15,17 +14,12 @@ use dstor_types::Environment;
 
 use crate::exit::{CliError, ExitClass};
 
-/// The largest answer read whole (upload token, chunk answer, status): a status lists
-/// every stored file, which for a large upload is far more than a token response.
-const MAX_ANSWER_BYTES: usize = 16 << 20;
-
 /// A streaming transport whose connect time and idle time are bounded by `timeout`.
 fn transport(timeout: Duration) -> Result<ReqwestTransport, CliError> {
     ReqwestTransport::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .idle_timeout(timeout)
-        .max_body_bytes(MAX_ANSWER_BYTES)
         .build()
         .map_err(|e| CliError::internal(format!("cannot set up the HTTP client: {e}")))
 }
@@ -44,6 +38,7 @@ pub(crate) fn authorized(
 ) -> Result<Storage, CliError> {
     let environment = client.environment();
     Storage::builder(transport(timeout)?, client.clone(), environment.base_url())
+        .retry(client.tokens().retry_policy().clone())
         .wait(WaitPolicy::default().with_deadline(wait))
         .build()
         .map_err(|e| error(&e, environment))

@@ -18,10 +18,10 @@ use http::{Request, Response};
 #[derive(Clone, Debug)]
 pub struct Loopback {
     client: reqwest::Client,
-    /// Connect errors still to be faked before a `send_streaming` goes through.
+    /// Connect errors still to be faked before a chunk POST goes through.
     refuse_connects: Arc<AtomicUsize>,
-    /// `send_streaming` calls seen.
-    pub streamed: Arc<AtomicUsize>,
+    /// Chunk POSTs (`POST /v1/upload/`) tried, refused ones included.
+    pub chunk_attempts: Arc<AtomicUsize>,
 }
 
 impl Loopback {
@@ -34,11 +34,11 @@ impl Loopback {
         Self {
             client,
             refuse_connects: Arc::default(),
-            streamed: Arc::default(),
+            chunk_attempts: Arc::default(),
         }
     }
 
-    /// The next `n` streamed requests fail as if the connection could not be made.
+    /// The next `n` chunk POSTs fail as if the connection could not be made.
     pub fn refuse_connects(&self, n: usize) {
         self.refuse_connects.store(n, Ordering::SeqCst);
     }
@@ -75,11 +75,15 @@ impl HttpTransport for Loopback {
         &self,
         request: Request<Body>,
     ) -> Result<Response<Body>, TransportError> {
-        self.streamed.fetch_add(1, Ordering::SeqCst);
-        let refuse = self
-            .refuse_connects
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+        let chunk = request.method() == http::Method::POST && request.uri().path() == "/v1/upload/";
+        if chunk {
+            self.chunk_attempts.fetch_add(1, Ordering::SeqCst);
+        }
+        let refuse = chunk
+            && self
+                .refuse_connects
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
         if refuse {
             return Err(TransportError::new(TransportErrorKind::Connect));
         }
