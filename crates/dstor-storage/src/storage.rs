@@ -9,7 +9,7 @@ use dstor_types::{BaseUrl, Cid};
 use tokio::io::AsyncWrite;
 
 use crate::report::{Downloaded, UploadReport};
-use crate::{StorageError, Upload, WaitPolicy};
+use crate::{Download, StorageError, Upload, WaitPolicy};
 
 /// Uploads files to dStor and reads them back, over any [`HttpTransport`].
 ///
@@ -100,7 +100,27 @@ impl Storage {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        self.inner.download_to_writer(cid, writer).await
+        self.download_to_writer_with(cid, writer, &Download::new())
+            .await
+    }
+
+    /// As [`Storage::download_to_writer`], with `options`: progress, and whether the bytes
+    /// are verified ([`Download::verify`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Storage::download_to_writer`]; never [`StorageError::CidMismatch`] when
+    /// verification is off.
+    pub async fn download_to_writer_with<W>(
+        &self,
+        cid: &Cid,
+        writer: &mut W,
+        options: &Download,
+    ) -> Result<Downloaded, StorageError>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        self.inner.download_to_writer(cid, writer, options).await
     }
 
     /// Downloads the content of `cid` into the file at `path`: written to a temporary file
@@ -117,7 +137,28 @@ impl Storage {
         cid: &Cid,
         path: impl AsRef<Path>,
     ) -> Result<Downloaded, StorageError> {
-        self.inner.download_to_file(cid, path.as_ref()).await
+        self.download_to_file_with(cid, path, &Download::new())
+            .await
+    }
+
+    /// As [`Storage::download_to_file`], with `options`: progress, and whether the bytes
+    /// are verified. With [`Download::verify`]`(false)` the file is renamed to `path` once
+    /// every byte is written, whatever their CID; on any other failure nothing is left
+    /// under `path` or beside it, as with verification.
+    ///
+    /// # Errors
+    ///
+    /// As [`Storage::download_to_file`]; never [`StorageError::CidMismatch`] when
+    /// verification is off.
+    pub async fn download_to_file_with(
+        &self,
+        cid: &Cid,
+        path: impl AsRef<Path>,
+        options: &Download,
+    ) -> Result<Downloaded, StorageError> {
+        self.inner
+            .download_to_file(cid, path.as_ref(), options)
+            .await
     }
 
     /// The base URL requests go to.
