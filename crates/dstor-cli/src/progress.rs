@@ -1,14 +1,15 @@
 //! The progress bar of `upload` and `get`: on stderr, and only when stderr is a terminal.
 
 use std::io::IsTerminal as _;
-use std::pin::Pin;
 use std::sync::Mutex;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
-use dstor_storage::{Progress, Upload};
+use dstor_storage::{Download, Progress, Upload};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::io::AsyncWrite;
+
+/// A transfer of known length: bytes, rate and time left.
+const BYTES_TEMPLATE: &str =
+    "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta} left {msg}";
 
 /// How often a spinner moves.
 const TICK: Duration = Duration::from_millis(120);
@@ -23,15 +24,13 @@ impl Bar {
     pub(crate) fn upload(total: u64) -> Self {
         Self::on_terminal(|| {
             let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-            bar.set_style(style(
-                "{bar:30} {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} {eta} left {msg}",
-            ));
+            bar.set_style(style(BYTES_TEMPLATE));
             bar.set_message("uploading");
             bar
         })
     }
 
-    /// A bar for a download of unknown length: bytes and rate.
+    /// A bar for a download: bytes and rate, and the time left once its length is known.
     pub(crate) fn download() -> Self {
         Self::on_terminal(|| {
             let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
@@ -62,11 +61,12 @@ impl Bar {
         })
     }
 
-    /// Counts `n` more bytes.
-    fn inc(&self, n: u64) {
-        if let Some(bar) = &self.0 {
-            bar.inc(n);
-        }
+    /// `download`, reporting its bytes to this bar (and their total, once known).
+    pub(crate) fn follow_download(&self, download: Download) -> Download {
+        let Some(bar) = self.0.clone() else {
+            return download;
+        };
+        download.on_progress(move |event| show_download(&bar, event))
     }
 
     /// Erases the bar.
@@ -105,53 +105,22 @@ fn show(bar: &ProgressBar, sent: &mut [u64], event: &Progress) {
     }
 }
 
+/// Shows one download event: the bytes written, out of the length once it is known.
+fn show_download(bar: &ProgressBar, event: &Progress) {
+    if let Progress::Received { received, len } = event {
+        if let Some(len) = len
+            && bar.length() != Some(*len)
+        {
+            bar.set_length(*len);
+            bar.set_style(style(BYTES_TEMPLATE));
+        }
+        bar.set_position(*received);
+    }
+}
+
 /// A style from a template; the default bar if the template were ever refused.
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar())
-}
-
-/// A writer that counts what it writes on a [`Bar`].
-#[derive(Debug)]
-pub(crate) struct Counted<W> {
-    inner: W,
-    bar: Bar,
-}
-
-impl<W> Counted<W> {
-    /// `inner`, counted on `bar`.
-    pub(crate) fn new(inner: W, bar: &Bar) -> Self {
-        Self {
-            inner,
-            bar: bar.clone(),
-        }
-    }
-
-    /// The writer.
-    pub(crate) fn into_inner(self) -> W {
-        self.inner
-    }
-}
-
-impl<W: AsyncWrite + Unpin> AsyncWrite for Counted<W> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = &polled {
-            self.bar.inc(*n as u64);
-        }
-        polled
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }
 
 #[cfg(test)]
@@ -176,5 +145,17 @@ mod tests {
         assert_eq!(bar.position(), 19);
         show(&bar, &mut sent, &event(7, 4));
         assert_eq!(bar.position(), 19);
+    }
+
+    #[test]
+    fn a_download_shows_its_bytes_and_its_length_once_known() {
+        let bar = ProgressBar::hidden();
+        let event = |received, len| Progress::Received { received, len };
+        show_download(&bar, &event(100, None));
+        assert_eq!((bar.position(), bar.length()), (100, None));
+        show_download(&bar, &event(300, Some(1000)));
+        assert_eq!((bar.position(), bar.length()), (300, Some(1000)));
+        show_download(&bar, &event(1000, Some(1000)));
+        assert_eq!((bar.position(), bar.length()), (1000, Some(1000)));
     }
 }

@@ -97,7 +97,7 @@ pub use dstor_auth::{
     AuthorizedTransport, Body, HttpTransport, TransportError, TransportErrorKind, async_trait, http,
 };
 pub use dstor_storage::{
-    Cid, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
+    Cid, Download, Downloaded, Progress, Storage, StorageError, Upload, UploadReport, UploadedFile,
     WaitPolicy,
 };
 /// The `secrecy` crate, for the [`secrecy::SecretString`] a password is held in.

@@ -67,6 +67,11 @@
 //!   `SAVING_DATA`, then `DONE` for good, with `data: [{"Hash": "<CIDv0>",
 //!   "Name": "<file name>"}, …]` in the order the files arrived.
 //!
+//! What the flow was asked is recorded, no body kept: each accepted upload-token
+//! request's `chunks_number` and `folder_path`
+//! ([`FakeDstor::upload_token_requests`]) and each accepted chunk POST's file
+//! names ([`FakeDstor::chunk_posts`]).
+//!
 //! Once an upload is `DONE`, `GET /ipfs/<cid>` answers `308` to a second
 //! listener playing a storage node ([`FakeDstor::node_url`]), which answers
 //! `/ipfs/<cid>` with a `308` adding the slash and `/ipfs/<cid>/` with the
@@ -106,7 +111,7 @@ use tokio::task::JoinHandle;
 pub use builder::FakeDstorBuilder;
 pub use fault::Fault;
 pub use record::RecordedRequest;
-pub use storage::{StorageEndpoint, StorageFault, StoredFile};
+pub use storage::{RecordedChunk, RecordedUploadToken, StorageEndpoint, StorageFault, StoredFile};
 
 use state::Shared;
 

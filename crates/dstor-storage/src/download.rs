@@ -4,10 +4,12 @@ use std::path::Path;
 
 use dstor_auth::Body;
 use dstor_types::{Cid, CidBuilder};
+use http::header::CONTENT_LENGTH;
 use http::{Method, Request, Uri};
 use http_body_util::BodyExt as _;
 use tokio::io::{AsyncWrite, AsyncWriteExt as _, BufWriter};
 
+use crate::Download;
 use crate::error::from_transport;
 use crate::redirect::{MAX_REDIRECTS, check_target, next_hop};
 use crate::report::Downloaded;
@@ -19,56 +21,55 @@ use crate::{Stage, StorageError};
 const WRITE_BUFFER: usize = 256 * 1024;
 
 impl Inner {
-    /// Streams the content of `cid` into `writer`, verifying its CID on the way. The
-    /// writer has then seen every byte, even when the CID does not match: the error says
-    /// so.
+    /// Streams the content of `cid` into `writer`, checking its CID on the way. The writer
+    /// has then seen every byte, even when the CID does not match: the error says so.
     pub(crate) async fn download_to_writer<W>(
         &self,
         cid: &Cid,
         writer: &mut W,
+        options: &Download,
     ) -> Result<Downloaded, StorageError>
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let (mut body, redirects) = self.fetch(cid).await?;
+        let (mut body, redirects, len) = self.fetch(cid).await?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, writer);
         let mut builder = CidBuilder::new();
         let write_error = |source| StorageError::Write { path: None, source };
         while let Some(data) = next_block(&mut body).await? {
             builder.update(&data);
             out.write_all(&data).await.map_err(write_error)?;
+            options.emit(builder.bytes_seen(), len);
         }
         out.flush().await.map_err(write_error)?;
-        let bytes = builder.bytes_seen();
-        let actual = builder.finish();
-        verified(cid, actual, bytes, redirects)
+        outcome(cid, builder, redirects, options)
     }
 
     /// Streams the content of `cid` into a file beside `path`, renamed to `path` only once
-    /// its CID is verified.
+    /// every byte is written and (unless `options` says not to) their CID checked.
     pub(crate) async fn download_to_file(
         &self,
         cid: &Cid,
         path: &Path,
+        options: &Download,
     ) -> Result<Downloaded, StorageError> {
         check_cid(cid)?;
         let mut sink = FileSink::create(path).await?;
-        let (mut body, redirects) = self.fetch(cid).await?;
+        let (mut body, redirects, len) = self.fetch(cid).await?;
         let mut builder = CidBuilder::new();
         while let Some(data) = next_block(&mut body).await? {
             builder.update(&data);
             sink.write(&data).await?;
+            options.emit(builder.bytes_seen(), len);
         }
-        let bytes = builder.bytes_seen();
-        let actual = builder.finish();
-        let done = verified(cid, actual, bytes, redirects)?;
+        let done = outcome(cid, builder, redirects, options)?;
         sink.commit().await?;
         Ok(done)
     }
 
-    /// GETs the gateway URL of `cid`, following redirects: the body of the answer, and
-    /// the number of redirects followed.
-    async fn fetch(&self, cid: &Cid) -> Result<(Body, usize), StorageError> {
+    /// GETs the gateway URL of `cid`, following redirects: the body of the answer, the
+    /// number of redirects followed, and the length declared.
+    async fn fetch(&self, cid: &Cid) -> Result<(Body, usize, Option<u64>), StorageError> {
         check_cid(cid)?;
         let mut url: Uri =
             cid.gateway_url(&self.base)
@@ -107,7 +108,11 @@ impl Inner {
                 status: response.status().as_u16(),
             });
         }
-        Ok((response.into_body(), redirects))
+        let len = response
+            .headers()
+            .get(CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
+        Ok((response.into_body(), redirects, len))
     }
 }
 
@@ -132,15 +137,21 @@ fn check_cid(cid: &Cid) -> Result<(), StorageError> {
     }
 }
 
-fn verified(
+/// The outcome of a download whose bytes went through `builder`: an error when they do not
+/// have the CID asked for, unless `options` turned verification off.
+fn outcome(
     expected: &Cid,
-    actual: Cid,
-    bytes: u64,
+    builder: CidBuilder,
     redirects: usize,
+    options: &Download,
 ) -> Result<Downloaded, StorageError> {
-    if actual == *expected {
+    let bytes = builder.bytes_seen();
+    let actual = builder.finish();
+    let verified = actual == *expected;
+    if verified || !options.verifies() {
         Ok(Downloaded {
             cid: actual,
+            verified,
             bytes,
             redirects,
         })

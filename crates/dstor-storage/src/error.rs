@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use dstor_auth::{AuthError, TransportError};
-use dstor_types::{FileNameError, UploadApiError, UploadRequestError};
+use dstor_types::{EndpointError, FileNameError, UploadApiError, UploadRequestError};
 
 /// Why an upload or a download failed.
 ///
@@ -82,6 +82,11 @@ pub enum StorageError {
         #[source]
         source: Option<io::Error>,
     },
+    /// The base URL may not carry the access or upload token (plain `http` to a host that
+    /// is not loopback), or is not one a token can be kept to. Found when the handle is
+    /// built, before anything is sent.
+    #[error("no storage handle can be built for this endpoint")]
+    Endpoint(#[source] EndpointError),
     /// No access token could be had.
     #[error(transparent)]
     Auth(#[from] AuthError),
@@ -218,12 +223,13 @@ impl StorageError {
         }
     }
 
-    /// Whether the input (a path, a name, an option) is at fault, found before anything
-    /// was sent.
+    /// Whether the input (a path, a name, an option, the endpoint) is at fault, found
+    /// before anything was sent.
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
             Self::NoFiles
+                | Self::Endpoint(_)
                 | Self::InvalidOption { .. }
                 | Self::Missing { .. }
                 | Self::Unreadable { .. }

@@ -22,6 +22,7 @@
 mod authorize;
 mod download;
 mod error;
+mod fetch;
 mod multipart;
 mod plan;
 mod progress;
@@ -34,6 +35,7 @@ mod upload;
 mod wait;
 
 pub use error::{Stage, StorageError};
+pub use fetch::Download;
 pub use plan::{DEFAULT_FILES_PER_CHUNK, DEFAULT_FOLDER_PATH, Plan, Upload};
 pub use progress::Progress;
 pub use redirect::MAX_REDIRECTS;

@@ -2,13 +2,14 @@
 
 use std::sync::Arc;
 
-/// One step of an upload, handed to the callback set with
-/// [`Upload::on_progress`](crate::Upload::on_progress).
+/// One step of an upload or a download, handed to the callback set with
+/// [`Upload::on_progress`](crate::Upload::on_progress) or
+/// [`Download::on_progress`](crate::Download::on_progress).
 ///
-/// Events come in order: `Sent` for each block of each file as it is handed to the
-/// transport (`sent` grows to `len`; a chunk sent again starts its files at zero), `ChunkSent`
-/// when dStor accepted a chunk, then `Status` each time the status reported by dStor
-/// changes.
+/// An upload's events come in order: `Sent` for each block of each file as it is handed to
+/// the transport (`sent` grows to `len`; a chunk sent again starts its files at zero),
+/// `ChunkSent` when dStor accepted a chunk, then `Status` each time the status reported by
+/// dStor changes. A download's are `Received`, `received` growing with each block written.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Progress {
@@ -35,6 +36,13 @@ pub enum Progress {
     Status {
         /// The status as dStor spelled it.
         phase: String,
+    },
+    /// Bytes of a download written.
+    Received {
+        /// Bytes written so far.
+        received: u64,
+        /// The length the gateway declared, if it did.
+        len: Option<u64>,
     },
 }
 

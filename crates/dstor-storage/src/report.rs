@@ -72,12 +72,15 @@ pub struct UploadedFile {
     pub verified: bool,
 }
 
-/// The outcome of a download: the bytes were written and their CID is the one asked for.
+/// The outcome of a download: every byte was written, and (unless verification was turned
+/// off with [`Download::verify`](crate::Download::verify)) their CID is the one asked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Downloaded {
-    /// The CID, verified against the bytes.
+    /// The CID of the bytes written.
     pub cid: Cid,
+    /// Whether `cid` is the CID asked for: always `true` for a verified download.
+    pub verified: bool,
     /// The number of bytes written.
     pub bytes: u64,
     /// How many redirects were followed to reach them.

@@ -9,7 +9,7 @@ use dstor_types::{BaseUrl, Cid};
 use tokio::io::AsyncWrite;
 
 use crate::report::{Downloaded, UploadReport};
-use crate::{StorageError, Upload, WaitPolicy};
+use crate::{Download, StorageError, Upload, WaitPolicy};
 
 /// Uploads files to dStor and reads them back, over any [`HttpTransport`].
 ///
@@ -38,11 +38,15 @@ pub(crate) struct Inner {
 
 impl Storage {
     /// A handle on the dStor at `base`, sending over `transport` with tokens from `tokens`.
+    ///
+    /// # Errors
+    ///
+    /// As [`StorageBuilder::build`].
     pub fn new(
         transport: impl HttpTransport + 'static,
         tokens: impl TokenProvider + 'static,
         base: BaseUrl,
-    ) -> Self {
+    ) -> Result<Self, StorageError> {
         Self::builder(transport, tokens, base).build()
     }
 
@@ -66,7 +70,10 @@ impl Storage {
     ///
     /// Every input is checked before the first request. Each file's CIDv0 is computed
     /// while it is sent, from the bytes sent. A file whose stored CID differs from the
-    /// local one is reported in the [`UploadReport`], not hidden.
+    /// local one is reported in the [`UploadReport`], not hidden. dStor's answers are read
+    /// within bounds of their own, whatever the transport's limit on a whole answer: the
+    /// status of a stored upload lists every file, and its bound grows with their number
+    /// and names.
     ///
     /// # Errors
     ///
@@ -93,7 +100,27 @@ impl Storage {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        self.inner.download_to_writer(cid, writer).await
+        self.download_to_writer_with(cid, writer, &Download::new())
+            .await
+    }
+
+    /// As [`Storage::download_to_writer`], with `options`: progress, and whether the bytes
+    /// are verified ([`Download::verify`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`Storage::download_to_writer`]; never [`StorageError::CidMismatch`] when
+    /// verification is off.
+    pub async fn download_to_writer_with<W>(
+        &self,
+        cid: &Cid,
+        writer: &mut W,
+        options: &Download,
+    ) -> Result<Downloaded, StorageError>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        self.inner.download_to_writer(cid, writer, options).await
     }
 
     /// Downloads the content of `cid` into the file at `path`: written to a temporary file
@@ -110,7 +137,28 @@ impl Storage {
         cid: &Cid,
         path: impl AsRef<Path>,
     ) -> Result<Downloaded, StorageError> {
-        self.inner.download_to_file(cid, path.as_ref()).await
+        self.download_to_file_with(cid, path, &Download::new())
+            .await
+    }
+
+    /// As [`Storage::download_to_file`], with `options`: progress, and whether the bytes
+    /// are verified. With [`Download::verify`]`(false)` the file is renamed to `path` once
+    /// every byte is written, whatever their CID; on any other failure nothing is left
+    /// under `path` or beside it, as with verification.
+    ///
+    /// # Errors
+    ///
+    /// As [`Storage::download_to_file`]; never [`StorageError::CidMismatch`] when
+    /// verification is off.
+    pub async fn download_to_file_with(
+        &self,
+        cid: &Cid,
+        path: impl AsRef<Path>,
+        options: &Download,
+    ) -> Result<Downloaded, StorageError> {
+        self.inner
+            .download_to_file(cid, path.as_ref(), options)
+            .await
     }
 
     /// The base URL requests go to.
@@ -156,13 +204,18 @@ impl StorageBuilder {
     }
 
     /// The handle.
-    pub fn build(self) -> Storage {
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Endpoint`] when the base URL may not carry a token: plain `http` to
+    /// a host that is not loopback. Nothing is sent.
+    pub fn build(self) -> Result<Storage, StorageError> {
         let api = crate::authorize::authorized(
             Arc::clone(&self.transport),
             self.tokens,
             self.base.clone(),
-        );
-        Storage {
+        )?;
+        Ok(Storage {
             inner: Arc::new(Inner {
                 base: self.base,
                 transport: self.transport,
@@ -170,7 +223,7 @@ impl StorageBuilder {
                 retry: self.retry,
                 wait: self.wait,
             }),
-        }
+        })
     }
 }
 

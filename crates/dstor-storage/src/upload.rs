@@ -22,6 +22,27 @@ use crate::{Stage, StorageError};
 /// The most bytes of a chunk's answer read (it is not used beyond its status).
 const MAX_CHUNK_ANSWER: usize = 64 * 1024;
 
+/// The most bytes of an upload-token answer read: a message and a token.
+const MAX_TOKEN_ANSWER: usize = 64 * 1024;
+
+/// The room a status answer has besides its files: the status, dStor's explanation of an
+/// `ERROR`, fields this SDK does not know.
+const STATUS_ANSWER_BASE: usize = 64 * 1024;
+
+/// The room each file has in a `DONE` status besides its name: its `Hash` (46 characters),
+/// the JSON around it, fields this SDK does not know.
+const STATUS_ANSWER_PER_FILE: usize = 1024;
+
+/// The most bytes of a status answer read for the files of `plan`: a `DONE` status lists
+/// every file, so the bound grows with their number and their names (each escaped in full,
+/// six bytes a byte at worst).
+fn max_status_answer(plan: &Plan) -> usize {
+    plan.files.iter().fold(STATUS_ANSWER_BASE, |sum, file| {
+        sum.saturating_add(STATUS_ANSWER_PER_FILE)
+            .saturating_add(file.name.as_str().len().saturating_mul(6))
+    })
+}
+
 impl Inner {
     /// Runs the whole upload of `plan`.
     pub(crate) async fn upload(&self, plan: Plan) -> Result<UploadReport, StorageError> {
@@ -34,10 +55,8 @@ impl Inner {
         let token = with_retries(&self.retry, StorageError::is_retryable, || async {
             let request = exchange.to_http().map_err(invalid)?;
             let response = self
-                .api
-                .send(request)
-                .await
-                .map_err(|source| from_transport(Stage::UploadToken, source))?;
+                .read_answer(Stage::UploadToken, request, MAX_TOKEN_ANSWER)
+                .await?;
             exchange
                 .parse_response(&response)
                 .map_err(|source| StorageError::Api {
@@ -62,6 +81,27 @@ impl Inner {
             phase: "DONE".to_owned(),
         });
         Ok(tracker.report(&plan, stored))
+    }
+
+    /// Sends the API request of `stage` and reads its answer, `limit` bytes at most: a
+    /// bound that fits the kind of answer, not the transport's bound for any answer.
+    async fn read_answer(
+        &self,
+        stage: Stage,
+        request: Request<Vec<u8>>,
+        limit: usize,
+    ) -> Result<http::Response<bytes::Bytes>, StorageError> {
+        let response = self
+            .api
+            .send_streaming(request.map(Body::from))
+            .await
+            .map_err(|source| from_transport(stage, source))?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect(limit)
+            .await
+            .map_err(|source| from_transport(stage, source))?;
+        Ok(http::Response::from_parts(parts, body))
     }
 
     /// Sends one chunk: again only when the connection could not be made (the chunk then
@@ -142,16 +182,13 @@ impl Inner {
         tracker: &Tracker,
     ) -> Result<Vec<StoredFile>, StorageError> {
         let exchange = StatusRequest::new(self.base.clone(), token.clone());
+        let limit = max_status_answer(plan);
         let poll = || async {
             let status = with_retries(&self.retry, StorageError::is_retryable, || async {
                 let request = exchange
                     .to_http()
                     .map_err(|source| StorageError::InvalidUpload { source })?;
-                let response = self
-                    .api
-                    .send(request)
-                    .await
-                    .map_err(|source| from_transport(Stage::Status, source))?;
+                let response = self.read_answer(Stage::Status, request, limit).await?;
                 exchange
                     .parse_response(&response)
                     .map_err(|source| StorageError::Api {

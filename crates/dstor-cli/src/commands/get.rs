@@ -1,14 +1,12 @@
 //! `dstor get`: content read back through the gateway, verified against its CID.
 
-use std::path::Path;
-
-use dstor_storage::{Storage, StorageError};
+use dstor_storage::{Download, Storage, StorageError};
 use dstor_types::{Cid, Environment};
 
 use crate::cli::GetArgs;
 use crate::commands;
 use crate::exit::{CliError, ExitClass};
-use crate::progress::{Bar, Counted};
+use crate::progress::Bar;
 
 use super::{fetch, storage};
 
@@ -29,9 +27,14 @@ pub(crate) fn run(args: &GetArgs) -> Result<(), CliError> {
     commands::runtime()?.block_on(async {
         let storage = storage::anonymous(&environment, args.timeout)?;
         let bar = Bar::download();
+        let options = bar.follow_download(Download::new().verify(!args.no_verify));
+        // With -o, the library writes beside the target and renames only once verified.
         let result = match &args.output {
-            Some(path) => to_file(&storage, &args.cid, path, args.no_verify, &bar).await,
-            None => to_stdout(&storage, &args.cid, args.no_verify, &bar).await,
+            Some(path) => storage
+                .download_to_file_with(&args.cid, path, &options)
+                .await
+                .map(drop),
+            None => to_stdout(&storage, &args.cid, &options).await,
         };
         bar.finish();
         result.map_err(|e| stdout_error(&e, &environment, args.output.is_none()))
@@ -39,53 +42,12 @@ pub(crate) fn run(args: &GetArgs) -> Result<(), CliError> {
 }
 
 /// Streams the content to stdout as it arrives.
-async fn to_stdout(
-    storage: &Storage,
-    cid: &Cid,
-    no_verify: bool,
-    bar: &Bar,
-) -> Result<(), StorageError> {
-    let mut out = Counted::new(tokio::io::stdout(), bar);
-    match storage.download_to_writer(cid, &mut out).await {
-        Ok(_) => Ok(()),
-        Err(StorageError::CidMismatch { .. }) if no_verify => Ok(()),
-        Err(e) => Err(e),
-    }
-}
-
-/// Writes the content to a temporary file beside `path`, renamed to `path` only once
-/// verified (or at once with `no_verify`); on any failure the temporary file is removed
-/// and nothing appears at `path`.
-async fn to_file(
-    storage: &Storage,
-    cid: &Cid,
-    path: &Path,
-    no_verify: bool,
-    bar: &Bar,
-) -> Result<(), StorageError> {
-    let write_error = |source| StorageError::Write {
-        path: Some(path.to_owned()),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
-    let temp = tempfile::Builder::new()
-        .prefix(".dstor-get-")
-        .tempfile_in(dir)
-        .map_err(write_error)?;
-    let file = temp.as_file().try_clone().map_err(write_error)?;
-    let mut out = Counted::new(tokio::fs::File::from_std(file), bar);
-    match storage.download_to_writer(cid, &mut out).await {
-        Ok(_) => {}
-        Err(StorageError::CidMismatch { .. }) if no_verify => {}
-        Err(StorageError::Write { source, .. }) => return Err(write_error(source)),
-        Err(e) => return Err(e),
-    }
-    out.into_inner().sync_all().await.map_err(write_error)?;
-    temp.persist(path).map_err(|e| write_error(e.error))?;
-    Ok(())
+async fn to_stdout(storage: &Storage, cid: &Cid, options: &Download) -> Result<(), StorageError> {
+    let mut out = tokio::io::stdout();
+    storage
+        .download_to_writer_with(cid, &mut out, options)
+        .await
+        .map(drop)
 }
 
 /// As [`storage::error`], saying where the bytes went when they do not match.

@@ -2,9 +2,8 @@
 //!
 //! This is the CLI's adapter over `dstor-storage`: a [`Storage`] over a streaming
 //! [`ReqwestTransport`] with the client's tokens and retry policy (for `upload`), or with
-//! no token at all (for `get`, which sends no credential). `DstorClient::storage` is not
-//! used for uploads because its transport reads at most 64 KiB of an answer, and the
-//! status of an upload of a few thousand files is larger.
+//! no token at all (for `get`, which sends no credential). Its transport bounds the time
+//! without progress by `--timeout` as well, which `DstorClient`'s does not.
 
 use std::time::Duration;
 
@@ -15,17 +14,12 @@ use dstor_types::Environment;
 
 use crate::exit::{CliError, ExitClass};
 
-/// The largest answer read whole (upload token, chunk answer, status): a status lists
-/// every stored file, which for a large upload is far more than a token response.
-const MAX_ANSWER_BYTES: usize = 16 << 20;
-
 /// A streaming transport whose connect time and idle time are bounded by `timeout`.
 fn transport(timeout: Duration) -> Result<ReqwestTransport, CliError> {
     ReqwestTransport::builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .idle_timeout(timeout)
-        .max_body_bytes(MAX_ANSWER_BYTES)
         .build()
         .map_err(|e| CliError::internal(format!("cannot set up the HTTP client: {e}")))
 }
@@ -35,16 +29,19 @@ fn transport(timeout: Duration) -> Result<ReqwestTransport, CliError> {
 ///
 /// # Errors
 ///
-/// An internal error when the HTTP client cannot be set up.
+/// An internal error when the HTTP client cannot be set up; the endpoint's error when it
+/// may not carry a token.
 pub(crate) fn authorized(
     client: &DstorClient,
     timeout: Duration,
     wait: Duration,
 ) -> Result<Storage, CliError> {
-    let base = client.environment().base_url();
-    Ok(Storage::builder(transport(timeout)?, client.clone(), base)
+    let environment = client.environment();
+    Storage::builder(transport(timeout)?, client.clone(), environment.base_url())
+        .retry(client.tokens().retry_policy().clone())
         .wait(WaitPolicy::default().with_deadline(wait))
-        .build())
+        .build()
+        .map_err(|e| error(&e, environment))
 }
 
 /// A handle for downloads from the gateway of `environment`: it holds no credential, so
@@ -52,22 +49,24 @@ pub(crate) fn authorized(
 ///
 /// # Errors
 ///
-/// An internal error when the HTTP client cannot be set up.
+/// An internal error when the HTTP client cannot be set up; the endpoint's error when it
+/// is plain `http` to a host that is not loopback.
 pub(crate) fn anonymous(environment: &Environment, timeout: Duration) -> Result<Storage, CliError> {
     let no_token = token_provider_fn(|| async {
         Err(AuthError::provider("downloads carry no credential", false))
     });
-    Ok(Storage::new(
-        transport(timeout)?,
-        no_token,
-        environment.base_url(),
-    ))
+    Storage::new(transport(timeout)?, no_token, environment.base_url())
+        .map_err(|e| error(&e, environment))
 }
 
 /// Classifies a failed upload or download, in one line with its causes.
 pub(crate) fn error(error: &StorageError, environment: &Environment) -> CliError {
-    if let StorageError::Auth(auth) = error {
-        return CliError::from_auth(auth, environment);
+    match error {
+        StorageError::Auth(auth) => return CliError::from_auth(auth, environment),
+        StorageError::Endpoint(endpoint) => {
+            return CliError::from_auth(&AuthError::Endpoint(endpoint.clone()), environment);
+        }
+        _ => {}
     }
     let class = match error {
         e if e.is_bad_input() => ExitClass::Config,

@@ -2,7 +2,7 @@
 
 use dstor_mock::{FakeDstor, StorageFault};
 
-use crate::support::{HELLO_CID, against, assert_no_credential, files, path};
+use crate::support::{HELLO_CID, against, assert_no_credential, dstor, files, path, run};
 
 /// Uploads `hello\n` to `server` with `dstor upload`.
 async fn stored_hello(server: &FakeDstor, cache: &std::path::Path) {
@@ -90,6 +90,24 @@ async fn wrong_bytes_leave_no_file_and_exit_9() {
     let kept = std::fs::read(&target).unwrap();
     assert_eq!(kept.len(), 6);
     assert_ne!(kept, b"hello\n");
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["copy.txt"], "no temporary file beside it");
+
+    // A verified download that fails leaves the file already at -o untouched.
+    server.push_storage_fault(StorageFault::WrongBytes);
+    let out = against(&server, &["get", HELLO_CID, "-o", &target], cache.path()).await;
+    assert_eq!(out.code, 9, "{out:?}");
+    assert_eq!(std::fs::read(&target).unwrap(), kept);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+
+    // To stdout, --no-verify passes the bytes on and succeeds.
+    server.push_storage_fault(StorageFault::WrongBytes);
+    let out = against(&server, &["get", "--no-verify", HELLO_CID], cache.path()).await;
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with("ello\n"), "what was served: {out:?}");
 }
 
 #[tokio::test]
@@ -106,4 +124,24 @@ async fn a_malformed_cid_is_a_usage_error_before_any_request() {
     let out = against(&server, &["get", unknown], cache.path()).await;
     assert_eq!(out.code, 6, "{out:?}");
     assert!(out.stderr.contains(unknown), "{out:?}");
+}
+
+#[tokio::test]
+async fn a_plain_http_endpoint_elsewhere_is_refused_before_any_request() {
+    let cache = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = path(&dir, "x.txt");
+    let args = [
+        "get",
+        "--endpoint",
+        "http://example.com",
+        HELLO_CID,
+        "-o",
+        &target,
+    ];
+    let out = run(dstor(&args, cache.path()), None).await;
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stderr.contains("use an https endpoint"), "{out:?}");
+    assert_eq!(out.stderr.lines().count(), 1, "{out:?}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 }

@@ -53,4 +53,40 @@ async fn progress_shows_under_a_pseudo_terminal_only() {
     );
     assert!(text.contains("  big.bin"), "{text}");
     assert!(!text.contains(server.api_key()));
+
+    // `get -o` shows its bar too, and only on a terminal.
+    let cid = piped.stdout.split_whitespace().next().unwrap().to_owned();
+    let target = dir.path().join("back.bin");
+    let quiet = against(
+        &server,
+        &["get", &cid, "-o", &path(&dir, "back.bin")],
+        cache.path(),
+    )
+    .await;
+    assert_eq!((quiet.code, quiet.stderr.as_str()), (0, ""), "{quiet:?}");
+    std::fs::remove_file(&target).unwrap();
+    let command = format!(
+        "{} get {cid} -o {}",
+        env!("CARGO_BIN_EXE_dstor"),
+        target.display()
+    );
+    let mut script = Command::new("script");
+    script
+        .args(["-qfec", &command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("TERM", "xterm")
+        .env("DSTOR_CACHE_DIR", cache.path())
+        .env("DSTOR_ENDPOINT", server.base_url());
+    let out = tokio::task::spawn_blocking(move || script.output().unwrap())
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("downloading"), "{text}");
+    assert!(
+        text.contains("\x1b[2K"),
+        "the bar is erased at the end: {text}"
+    );
+    assert_eq!(std::fs::read(&target).unwrap().len(), 2 << 20);
 }

@@ -39,10 +39,18 @@ async fn three_files_in_two_chunks_one_line_each_in_order() {
     );
     // Not a terminal: no progress bar, nothing at all on stderr.
     assert_eq!(out.stderr, "");
-    // One upload token for two chunks: the fake stores nothing until as many chunks have
-    // arrived as `chunks_number` said, and refuses any more.
+    // One upload token announcing two chunks, then two chunk POSTs of 2 and 1 files.
     assert_eq!(server.upload_token_request_count(), 1);
+    let asked = server.upload_token_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        asked[0].chunks_number, 2,
+        "chunks_number is the number of POSTs"
+    );
+    assert_eq!(asked[0].folder_path, "/reports");
     assert_eq!(server.chunk_request_count(), 2);
+    let posts: Vec<Vec<String>> = server.chunk_posts().into_iter().map(|c| c.names).collect();
+    assert_eq!(posts, [vec!["c.txt", "a.txt"], vec!["b.bin"]]);
     let stored = server.stored_files();
     assert_eq!(stored.len(), 3);
     assert!(

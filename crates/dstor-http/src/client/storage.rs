@@ -14,7 +14,12 @@ impl DstorClient {
     /// The storage flows on this client: its transport, its cached access tokens, its
     /// environment, its retry policy, and `wait` for polling the upload status (the
     /// default: 250 ms doubling to 2 s, for at most 10 minutes).
-    pub fn storage(&self, wait: WaitPolicy) -> Storage {
+    ///
+    /// # Errors
+    ///
+    /// [`StorageError::Endpoint`] when the environment's base URL may not carry a token
+    /// (the client's builder refuses such an endpoint already).
+    pub fn storage(&self, wait: WaitPolicy) -> Result<Storage, StorageError> {
         Storage::builder(
             self.storage_transport(),
             self.clone(),
@@ -47,7 +52,7 @@ impl DstorClient {
     ///
     /// [`StorageError`], as [`Storage::upload`] describes.
     pub async fn upload(&self, upload: Upload) -> Result<UploadReport, StorageError> {
-        self.storage(WaitPolicy::default()).upload(upload).await
+        self.storage(WaitPolicy::default())?.upload(upload).await
     }
 
     /// Downloads the content of `cid` into the file at `path`, which appears only once the
@@ -61,7 +66,7 @@ impl DstorClient {
         cid: &Cid,
         path: impl AsRef<Path>,
     ) -> Result<Downloaded, StorageError> {
-        self.storage(WaitPolicy::default())
+        self.storage(WaitPolicy::default())?
             .download_to_file(cid, path)
             .await
     }
@@ -80,7 +85,7 @@ impl DstorClient {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        self.storage(WaitPolicy::default())
+        self.storage(WaitPolicy::default())?
             .download_to_writer(cid, writer)
             .await
     }

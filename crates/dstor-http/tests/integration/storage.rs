@@ -26,6 +26,7 @@ async fn a_file_goes_up_verified_and_comes_back_verified() {
 
     let report = client
         .storage(quick())
+        .unwrap()
         .upload(Upload::new().file(&source).bytes("note.txt", "hello\n"))
         .await
         .unwrap()
@@ -57,6 +58,7 @@ async fn wrong_bytes_from_the_node_leave_no_file() {
     let client = client(&server);
     let report = client
         .storage(quick())
+        .unwrap()
         .upload(Upload::new().bytes("a.txt", "hello\n"))
         .await
         .unwrap();
@@ -73,4 +75,59 @@ async fn wrong_bytes_from_the_node_leave_no_file() {
         chain(&err)
     );
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn three_files_two_per_chunk_announce_and_send_two_chunks() {
+    let server = FakeDstor::start().await.unwrap();
+    let client = client(&server);
+    let report = client
+        .upload(
+            Upload::new()
+                .bytes("a.txt", "a\n")
+                .bytes("b.txt", "b\n")
+                .bytes("c.txt", "c\n")
+                .files_per_chunk(2),
+        )
+        .await
+        .unwrap();
+    assert!(report.all_verified(), "{report:#?}");
+    assert_eq!(report.chunks, 2);
+    let asked = server.upload_token_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].chunks_number, 2);
+    assert_eq!(asked[0].folder_path, "/");
+    let posts: Vec<Vec<String>> = server.chunk_posts().into_iter().map(|c| c.names).collect();
+    assert_eq!(posts, [vec!["a.txt", "b.txt"], vec!["c.txt"]]);
+    assert_eq!(server.chunk_request_count(), 2, "no chunk POST was refused");
+}
+
+#[tokio::test]
+async fn a_done_status_larger_than_the_transport_body_limit_is_read() {
+    const FILES: usize = 1_000;
+    let server = FakeDstor::start().await.unwrap();
+    // The client's default limit on a whole answer: 64 KiB.
+    let client = client(&server);
+    let name = |i: usize| format!("{i:04}-{}.txt", "a-rather-long-file-name-".repeat(5));
+    let mut upload = Upload::new();
+    for i in 0..FILES {
+        upload = upload.bytes(name(i), format!("file {i}\n"));
+    }
+    let report = client
+        .storage(quick())
+        .unwrap()
+        .upload(upload)
+        .await
+        .unwrap()
+        .into_verified()
+        .unwrap();
+    // What the DONE answer held: a `Hash` and a `Name` per file, well over 64 KiB.
+    let listed: usize = report.files.iter().map(|f| f.name.len() + 46).sum();
+    assert!(listed > 2 * dstor_http::DEFAULT_MAX_BODY_BYTES, "{listed}");
+    assert_eq!(report.files.len(), FILES);
+    assert_eq!(report.chunks, 10);
+    assert!(report.unmatched.is_empty());
+    for (i, file) in report.files.iter().enumerate() {
+        assert_eq!(file.name, name(i));
+    }
 }

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 
 use super::fault::StorageFault;
-use super::state::{Storage, StoredFile};
+use super::state::{RecordedChunk, RecordedUploadToken, Storage, StoredFile};
 use crate::{FakeDstor, RecordedRequest};
 
 impl FakeDstor {
@@ -38,6 +38,19 @@ impl FakeDstor {
     /// How many requests reached `/v1/upload/get-status/` (any method, any outcome).
     pub fn status_request_count(&self) -> usize {
         Storage::load(&self.shared.storage.status_requests)
+    }
+
+    /// What each accepted upload-token request asked for (`chunks_number`,
+    /// `folder_path`), in arrival order. A refused one is counted by
+    /// [`FakeDstor::upload_token_request_count`] only.
+    pub fn upload_token_requests(&self) -> Vec<RecordedUploadToken> {
+        self.shared.storage.token_requests()
+    }
+
+    /// Each accepted chunk POST, in arrival order: the file names of its parts. A
+    /// refused one is counted by [`FakeDstor::chunk_request_count`] only.
+    pub fn chunk_posts(&self) -> Vec<RecordedChunk> {
+        self.shared.storage.chunk_posts()
     }
 
     /// Every file of every accepted chunk, in arrival order.

@@ -22,7 +22,7 @@ pub(crate) use gateway::{content_path, node_handle, redirect};
 pub(crate) use spool::FileBody;
 use spool::Refusal;
 pub(crate) use state::Storage;
-pub use state::StoredFile;
+pub use state::{RecordedChunk, RecordedUploadToken, StoredFile};
 
 use fault::{STAGES, Target};
 use state::{Phase, Upload, lock};
@@ -170,6 +170,10 @@ async fn issue_upload_token(storage: &Storage, body: Incoming) -> Response<MockB
     let Some(folder_path) = request.get("folder_path").and_then(|v| v.as_str()) else {
         return message(StatusCode::BAD_REQUEST, "folder_path must be a string");
     };
+    storage.record_token_request(RecordedUploadToken {
+        chunks_number,
+        folder_path: folder_path.to_owned(),
+    });
     let token: String = std::iter::repeat_with(fastrand::alphanumeric)
         .take(UPLOAD_TOKEN_LEN)
         .collect();
@@ -273,6 +277,9 @@ async fn receive_chunk(
                     .zip(files.into_iter().map(|file| file.path)),
             );
             drop(uploads);
+            storage.record_chunk(RecordedChunk {
+                names: stored.iter().map(|file| file.name.clone()).collect(),
+            });
             storage.record_stored(stored);
             json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
         }

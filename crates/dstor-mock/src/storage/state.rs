@@ -23,6 +23,24 @@ pub struct StoredFile {
     pub folder_path: String,
 }
 
+/// An upload-token request the fake accepted: what the client asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedUploadToken {
+    /// The `chunks_number` asked for: how many chunk POSTs the client announced.
+    pub chunks_number: u64,
+    /// The `folder_path` asked for.
+    pub folder_path: String,
+}
+
+/// A chunk POST the fake accepted (received whole and stored). No body is kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecordedChunk {
+    /// The file name of each part, in the order the parts were sent.
+    pub names: Vec<String>,
+}
+
 /// Where an upload stands.
 #[derive(Debug, Clone)]
 pub(crate) enum Phase {
@@ -81,6 +99,8 @@ pub(crate) struct Storage {
     faults: Mutex<VecDeque<StorageFault>>,
     node_requests: Mutex<Vec<RecordedRequest>>,
     stored: Mutex<Vec<StoredFile>>,
+    token_requests: Mutex<Vec<RecordedUploadToken>>,
+    chunk_posts: Mutex<Vec<RecordedChunk>>,
     next_spool: AtomicU64,
     pub(crate) upload_token_requests: AtomicUsize,
     pub(crate) chunk_requests: AtomicUsize,
@@ -105,6 +125,8 @@ impl Storage {
             faults: Mutex::default(),
             node_requests: Mutex::default(),
             stored: Mutex::default(),
+            token_requests: Mutex::default(),
+            chunk_posts: Mutex::default(),
             next_spool: AtomicU64::new(0),
             upload_token_requests: AtomicUsize::new(0),
             chunk_requests: AtomicUsize::new(0),
@@ -147,6 +169,22 @@ impl Storage {
 
     pub(crate) fn stored_files(&self) -> Vec<StoredFile> {
         lock(&self.stored).clone()
+    }
+
+    pub(crate) fn record_token_request(&self, request: RecordedUploadToken) {
+        lock(&self.token_requests).push(request);
+    }
+
+    pub(crate) fn token_requests(&self) -> Vec<RecordedUploadToken> {
+        lock(&self.token_requests).clone()
+    }
+
+    pub(crate) fn record_chunk(&self, chunk: RecordedChunk) {
+        lock(&self.chunk_posts).push(chunk);
+    }
+
+    pub(crate) fn chunk_posts(&self) -> Vec<RecordedChunk> {
+        lock(&self.chunk_posts).clone()
     }
 
     /// Makes `files` readable through the gateway (the first copy of a CID wins).

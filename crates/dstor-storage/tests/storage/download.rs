@@ -1,9 +1,13 @@
 //! Downloads: the gateway's redirect to a storage node, verification, nothing kept on
 //! failure, and the redirect policy.
 
+use std::sync::{Arc, Mutex};
+
+use dstor_auth::{Body, HttpTransport, TransportError, TransportErrorKind, async_trait};
 use dstor_mock::StorageFault;
-use dstor_storage::{StorageError, Upload};
-use dstor_types::Cid;
+use dstor_storage::{Download, Progress, StorageError, Upload};
+use dstor_types::{Cid, CidBuilder};
+use http::{Request, Response};
 
 use crate::support::{HELLO_CID, scripted, scripted_storage, setup};
 
@@ -31,6 +35,7 @@ async fn an_uploaded_file_comes_back_verified_through_the_storage_node() {
     let target = dir.path().join("copy.bin");
     let got = s.storage.download_to_file(&cid, &target).await.unwrap();
     assert_eq!(got.cid, cid);
+    assert!(got.verified);
     assert_eq!(got.bytes, data.len() as u64);
     assert_eq!(
         got.redirects, 1,
@@ -109,6 +114,165 @@ async fn wrong_bytes_are_refused_and_nothing_is_kept() {
     s.fake.push_storage_fault(StorageFault::WrongBytes);
     s.storage.download_to_file(&cid, &fresh).await.unwrap_err();
     assert!(!fresh.exists(), "nothing under the target's name");
+}
+
+/// Each progress event of a download: the bytes received and the length declared.
+type Received = Arc<Mutex<Vec<(u64, Option<u64>)>>>;
+
+/// A download's options that record every progress event.
+fn recording(verify: bool) -> (Download, Received) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    let options = Download::new().verify(verify).on_progress(move |event| {
+        if let Progress::Received { received, len } = event {
+            log.lock().unwrap().push((*received, *len));
+        }
+    });
+    (options, seen)
+}
+
+#[tokio::test]
+async fn progress_counts_the_bytes_written_against_the_declared_length() {
+    let s = setup().await;
+    let data: Vec<u8> = (0..900_000u32).map(|i| (i % 239) as u8).collect();
+    let len = data.len() as u64;
+    let report = s
+        .storage
+        .upload(Upload::new().bytes("data.bin", data))
+        .await
+        .unwrap();
+    let cid = report.files[0].local_cid;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("copy.bin");
+
+    let (options, seen) = recording(true);
+    let got = s
+        .storage
+        .download_to_file_with(&cid, &target, &options)
+        .await
+        .unwrap();
+    assert!(got.verified);
+    let to_file = seen.lock().unwrap().clone();
+    let (mut sink, seen_writer) = (Vec::new(), recording(true));
+    s.storage
+        .download_to_writer_with(&cid, &mut sink, &seen_writer.0)
+        .await
+        .unwrap();
+    let to_writer = seen_writer.1.lock().unwrap().clone();
+    for events in [to_file, to_writer] {
+        assert!(events.len() > 1, "a large download reports more than once");
+        assert!(events.windows(2).all(|w| w[0].0 < w[1].0), "{events:?}");
+        assert_eq!(events.last(), Some(&(len, Some(len))));
+        assert!(events.iter().all(|e| e.1 == Some(len)));
+    }
+}
+
+#[tokio::test]
+async fn without_verification_wrong_bytes_are_kept_and_reported_unverified() {
+    let s = setup().await;
+    let report = s
+        .storage
+        .upload(Upload::new().bytes("hello.txt", "hello\n"))
+        .await
+        .unwrap();
+    let cid = report.files[0].local_cid;
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("served.txt");
+
+    s.fake.push_storage_fault(StorageFault::WrongBytes);
+    let got = s
+        .storage
+        .download_to_file_with(&cid, &target, &Download::new().verify(false))
+        .await
+        .unwrap();
+    assert!(!got.verified, "the mismatch is reported, not hidden");
+    assert_ne!(got.cid, cid);
+    let kept = std::fs::read(&target).unwrap();
+    assert_eq!(kept.len() as u64, got.bytes);
+    let mut builder = CidBuilder::new();
+    builder.update(&kept);
+    assert_eq!(
+        builder.finish(),
+        got.cid,
+        "the CID reported is that of the file"
+    );
+    assert_eq!(
+        entries(dir.path()),
+        ["served.txt"],
+        "no temporary file is left"
+    );
+
+    // The same bytes, verified as usual: refused.
+    s.fake.push_storage_fault(StorageFault::WrongBytes);
+    let mut sink = Vec::new();
+    let err = s
+        .storage
+        .download_to_writer_with(&cid, &mut sink, &Download::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::CidMismatch { .. }), "{err:?}");
+}
+
+/// A gateway on no network whose answer breaks after its first block.
+#[derive(Debug)]
+struct Breaking;
+
+#[async_trait]
+impl HttpTransport for Breaking {
+    async fn send(&self, _: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        Err(TransportError::new(TransportErrorKind::Other))
+    }
+
+    async fn send_streaming(&self, _: Request<Body>) -> Result<Response<Body>, TransportError> {
+        let blocks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
+            Ok(bytes::Bytes::from_static(b"hel")),
+            Err(std::io::Error::other("connection reset")),
+        ];
+        let body = Body::from_stream(futures_util::stream::iter(blocks));
+        Ok(Response::builder()
+            .header("content-length", "6")
+            .body(body)
+            .unwrap())
+    }
+}
+
+#[tokio::test]
+async fn a_download_cut_short_leaves_nothing_verified_or_not() {
+    let storage = scripted_storage(Breaking);
+    let cid = Cid::parse(HELLO_CID).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh.txt");
+    let kept = dir.path().join("kept.txt");
+    std::fs::write(&kept, b"previous").unwrap();
+    for verify in [true, false] {
+        for target in [&fresh, &kept] {
+            let (options, seen) = recording(verify);
+            let err = storage
+                .download_to_file_with(&cid, target, &options)
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StorageError::Transport { .. }),
+                "verify {verify}: {err:?}"
+            );
+            assert_eq!(
+                *seen.lock().unwrap(),
+                [(3, Some(6))],
+                "the first block was written"
+            );
+        }
+        assert!(!fresh.exists(), "nothing under the target's name");
+        assert_eq!(
+            std::fs::read(&kept).unwrap(),
+            b"previous",
+            "the old file is untouched"
+        );
+        assert_eq!(
+            entries(dir.path()),
+            ["kept.txt"],
+            "no temporary file is left"
+        );
+    }
 }
 
 #[tokio::test]

@@ -18,10 +18,10 @@ use http::{Request, Response};
 #[derive(Clone, Debug)]
 pub(crate) struct Loopback {
     client: reqwest::Client,
-    /// Connect errors still to be faked before a `send_streaming` goes through.
+    /// Connect errors still to be faked before a chunk POST goes through.
     refuse_connects: Arc<AtomicUsize>,
-    /// `send_streaming` calls seen.
-    pub streamed: Arc<AtomicUsize>,
+    /// Chunk POSTs (`POST /v1/upload/`) tried, refused ones included.
+    pub(crate) chunk_attempts: Arc<AtomicUsize>,
 }
 
 impl Loopback {
@@ -34,11 +34,11 @@ impl Loopback {
         Self {
             client,
             refuse_connects: Arc::default(),
-            streamed: Arc::default(),
+            chunk_attempts: Arc::default(),
         }
     }
 
-    /// The next `n` streamed requests fail as if the connection could not be made.
+    /// The next `n` chunk POSTs fail as if the connection could not be made.
     pub(crate) fn refuse_connects(&self, n: usize) {
         self.refuse_connects.store(n, Ordering::SeqCst);
     }
@@ -75,11 +75,15 @@ impl HttpTransport for Loopback {
         &self,
         request: Request<Body>,
     ) -> Result<Response<Body>, TransportError> {
-        self.streamed.fetch_add(1, Ordering::SeqCst);
-        let refuse = self
-            .refuse_connects
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
-            .is_ok();
+        let chunk = request.method() == http::Method::POST && request.uri().path() == "/v1/upload/";
+        if chunk {
+            self.chunk_attempts.fetch_add(1, Ordering::SeqCst);
+        }
+        let refuse = chunk
+            && self
+                .refuse_connects
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
         if refuse {
             return Err(TransportError::new(TransportErrorKind::Connect));
         }
@@ -101,9 +105,9 @@ pub(crate) fn quick_wait() -> WaitPolicy {
 
 /// A running fake and a `Storage` on it with a real token stack.
 pub(crate) struct Setup {
-    pub fake: FakeDstor,
-    pub transport: Loopback,
-    pub storage: Storage,
+    pub(crate) fake: FakeDstor,
+    pub(crate) transport: Loopback,
+    pub(crate) storage: Storage,
 }
 
 pub(crate) async fn setup() -> Setup {
@@ -120,7 +124,8 @@ pub(crate) async fn setup_with(builder: dstor_mock::FakeDstorBuilder, wait: Wait
     let tokens = CachedTokenProvider::new(exchange);
     let storage = Storage::builder(transport.clone(), tokens, base)
         .wait(wait)
-        .build();
+        .build()
+        .unwrap();
     Setup {
         fake,
         transport,
@@ -177,6 +182,7 @@ pub(crate) fn scripted_storage(transport: impl HttpTransport + 'static) -> Stora
     )
     .wait(quick_wait())
     .build()
+    .unwrap()
 }
 
 /// A scripted dStor: get-token and chunks succeed, get-status answers `status`.

@@ -47,7 +47,16 @@ async fn files_are_uploaded_in_chunks_and_verified() {
 
     // What the fake received: the same files, the same CIDs (computed on its side).
     assert_eq!(s.fake.upload_token_request_count(), 1);
+    let asked = s.fake.upload_token_requests();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(
+        (asked[0].chunks_number, asked[0].folder_path.as_str()),
+        (2, "/tests"),
+        "chunks_number is the number of chunk POSTs"
+    );
     assert_eq!(s.fake.chunk_request_count(), 2);
+    let posts: Vec<Vec<String>> = s.fake.chunk_posts().into_iter().map(|c| c.names).collect();
+    assert_eq!(posts, [vec!["hello.txt", "empty"], vec!["big.bin"]]);
     let stored = s.fake.stored_files();
     assert_eq!(stored.len(), 3);
     for file in &report.files {
@@ -263,7 +272,7 @@ async fn a_chunk_that_never_connected_is_sent_again_even_from_a_reader() {
     assert_eq!(s.fake.chunk_request_count(), 1);
     assert_eq!(
         s.transport
-            .streamed
+            .chunk_attempts
             .load(std::sync::atomic::Ordering::SeqCst),
         3
     );
