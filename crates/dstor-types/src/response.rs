@@ -364,7 +364,7 @@ fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
 }
 
 /// Displays ` (dStor said "message")` at the end of an error, or nothing.
-struct Said<'a>(&'a Option<String>);
+pub(crate) struct Said<'a>(pub(crate) &'a Option<String>);
 
 impl fmt::Display for Said<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

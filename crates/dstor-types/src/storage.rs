@@ -10,7 +10,9 @@ use http::{HeaderName, StatusCode, Uri};
 
 use crate::cid::CidError;
 use crate::environment::{BaseUrl, EndpointError};
-use crate::response::{ApiError, REDACTED, normalise, parse_token_response, scrub_token_shaped};
+use crate::response::{
+    ApiError, REDACTED, Said, normalise, parse_token_response, scrub_token_shaped,
+};
 
 mod chunk;
 mod multipart;
@@ -74,8 +76,10 @@ pub enum UploadRequestError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum UploadApiError {
-    /// A status that is not success, classified as for the token exchange.
-    #[error(transparent)]
+    /// A status that is not success, classified as for the token exchange (so
+    /// [`ApiError::is_retryable`] and [`ApiError::retry_after`] hold), and worded for the
+    /// upload flow: a 400, 401/403 or 404 names the upload, not the token exchange.
+    #[error("{}", UploadWording(.0))]
     Api(ApiError),
     /// 413: the chunk was larger than dStor accepts.
     #[error("dStor refused the chunk as too large (413): send fewer or smaller files per chunk")]
@@ -104,6 +108,38 @@ impl UploadApiError {
             Self::Api(e) => e.status(),
             Self::TooLarge => Some(413),
             Self::InvalidBody { .. } => None,
+        }
+    }
+}
+
+/// An [`ApiError`] from an endpoint of the upload flow, in the flow's words where the token
+/// exchange's would mislead (a 400 there is about the token's expiration, a 403 about the key).
+struct UploadWording<'a>(&'a ApiError);
+
+impl fmt::Display for UploadWording<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            ApiError::BadRequest { message } => write!(
+                f,
+                "dStor refused the upload request as malformed (400): check the folder path, \
+                 the file names and the files per chunk{}",
+                Said(message)
+            ),
+            ApiError::KeyRejected { status, message }
+            | ApiError::CredentialsRejected { status, message } => write!(
+                f,
+                "dStor refused the upload's credentials ({status}): the access token or the \
+                 upload token was not accepted; an upload token serves one upload, so start \
+                 the upload again, and check that the account may upload{}",
+                Said(message)
+            ),
+            ApiError::NotFound { message } => write!(
+                f,
+                "no dStor upload endpoint at this address (404): check the environment or \
+                 endpoint{}",
+                Said(message)
+            ),
+            other => other.fmt(f),
         }
     }
 }

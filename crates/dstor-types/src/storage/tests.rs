@@ -132,6 +132,53 @@ fn statuses_that_are_not_success_are_classified() {
 }
 
 #[test]
+fn errors_of_the_upload_endpoints_name_the_upload_not_the_token_exchange() {
+    let exchange = UploadTokenRequest::new(base(), 1).unwrap();
+    let chunk = ChunkRequest::new(base(), UploadToken::new(TOKEN).unwrap(), Multipart::new());
+    let status = StatusRequest::new(base(), UploadToken::new(TOKEN).unwrap());
+    let texts = |code: u16, body: &str| {
+        [
+            exchange.parse_response(&answer(code, body)).unwrap_err(),
+            chunk.parse_response(&answer(code, body)).unwrap_err(),
+            status.parse_response(&answer(code, body)).unwrap_err(),
+        ]
+        .map(|e| (e.to_string(), e.status()))
+    };
+    for (text, status) in texts(400, r#"{"message":"bad folder"}"#) {
+        assert_eq!(status, Some(400));
+        assert!(
+            text.starts_with("dStor refused the upload request as malformed (400)"),
+            "{text}"
+        );
+        assert!(text.ends_with(r#"(dStor said "bad folder")"#), "{text}");
+        assert!(!text.contains("expiration"), "{text}");
+    }
+    for (text, status) in texts(403, "") {
+        assert_eq!(status, Some(403));
+        assert!(
+            text.starts_with("dStor refused the upload's credentials (403)"),
+            "{text}"
+        );
+        assert!(!text.contains("API key"), "{text}");
+    }
+    for (text, _) in texts(404, "") {
+        assert!(
+            text.starts_with("no dStor upload endpoint at this address (404)"),
+            "{text}"
+        );
+    }
+    // Statuses whose words fit any endpoint keep them, and their predicates.
+    for (text, _) in texts(503, "") {
+        assert!(
+            text.starts_with("dStor answered with a server error (503)"),
+            "{text}"
+        );
+    }
+    let throttled = chunk.parse_response(&answer(429, "")).unwrap_err();
+    assert!(throttled.is_retryable());
+}
+
+#[test]
 fn the_upload_token_never_shows_in_errors() {
     let chunk = ChunkRequest::new(base(), UploadToken::new(TOKEN).unwrap(), Multipart::new());
     let echo = format!(r#"{{"message":"bad upload token {TOKEN}"}}"#);
