@@ -1,34 +1,74 @@
-//! `cargo xtask fuzz [--seconds N] [TARGET...]`: the property tests of `dstor-types`, run
-//! for a wall-clock budget each instead of a few cases.
+//! `cargo xtask fuzz [--seconds N] [TARGET...]`: the property tests, run for a wall-clock
+//! budget each instead of a few cases.
 //!
-//! Each target is one property test of `crates/dstor-types/tests/properties`; its harness
-//! reads `DSTOR_FUZZ_SECONDS` and loops batches of fresh random cases until the budget is
-//! spent. A failure is shrunk and saved by proptest under
-//! `crates/dstor-types/tests/proptest-regressions/` (commit it: every later run, `cargo
-//! test` included, replays it first). Stable Rust only.
+//! Each target is one property test: of `dstor-types`' parsers
+//! (`crates/dstor-types/tests/properties`), or of `dstor-auth` on hostile configuration
+//! (`crates/dstor-auth/tests/hostile`). Both use one harness
+//! (`crates/dstor-types/tests/properties/harness.rs`), which reads `DSTOR_FUZZ_SECONDS`
+//! and loops batches of fresh random cases until the budget is spent. A failure is shrunk
+//! and saved by proptest under a `proptest-regressions/` directory beside the tests
+//! (commit it: every later run, `cargo test` included, replays it first). Stable Rust only.
 
 use std::process::Command;
 
 use crate::{Failure, Result, cargo, root};
 
-/// The targets: a name, and the test that runs it.
-pub(crate) const TARGETS: &[(&str, &str)] = &[
-    ("api_key", "api_key::fuzz_api_key"),
-    ("base_url", "endpoint::fuzz_base_url"),
-    ("chunk_answer", "storage::fuzz_chunk_answer"),
-    ("cid_text", "cid::fuzz_cid_text"),
-    ("cid_text_valid", "cid::a_valid_cid_is_always_accepted"),
-    ("environment", "endpoint::fuzz_environment"),
-    ("expiration", "expiration::fuzz_expiration"),
-    ("file_name", "name::fuzz_file_name"),
-    ("jwt_claims", "jwt::fuzz_jwt_claims"),
-    ("token_response", "response::fuzz_token_response"),
-    (
+/// A property test run as a fuzz target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Target {
+    /// What `cargo xtask fuzz` calls it.
+    pub(crate) name: &'static str,
+    /// The package, and its integration test binary.
+    pub(crate) package: &'static str,
+    pub(crate) binary: &'static str,
+    /// The test's path in that binary.
+    pub(crate) test: &'static str,
+}
+
+const fn types(name: &'static str, test: &'static str) -> Target {
+    Target {
+        name,
+        package: "dstor-types",
+        binary: "properties",
+        test,
+    }
+}
+
+const fn auth(name: &'static str, test: &'static str) -> Target {
+    Target {
+        name,
+        package: "dstor-auth",
+        binary: "hostile",
+        test,
+    }
+}
+
+/// The targets.
+pub(crate) const TARGETS: &[Target] = &[
+    types("api_key", "api_key::fuzz_api_key"),
+    types("base_url", "endpoint::fuzz_base_url"),
+    types("chunk_answer", "storage::fuzz_chunk_answer"),
+    types("cid_text", "cid::fuzz_cid_text"),
+    types("cid_text_valid", "cid::a_valid_cid_is_always_accepted"),
+    types("environment", "endpoint::fuzz_environment"),
+    types("expiration", "expiration::fuzz_expiration"),
+    types("file_name", "name::fuzz_file_name"),
+    types("jwt_claims", "jwt::fuzz_jwt_claims"),
+    types("token_response", "response::fuzz_token_response"),
+    types(
         "token_response_valid",
         "response::a_valid_token_answer_is_always_accepted",
     ),
-    ("upload_status", "storage::fuzz_upload_status"),
-    ("upload_token_answer", "storage::fuzz_upload_token_answer"),
+    types("upload_status", "storage::fuzz_upload_status"),
+    types("upload_token_answer", "storage::fuzz_upload_token_answer"),
+    auth(
+        "extreme_configs",
+        "extremes::extreme_configs_never_panic_hang_or_serve_an_expired_token",
+    ),
+    auth(
+        "retried_call",
+        "extremes::a_retried_call_ends_by_its_deadline",
+    ),
 ];
 
 /// The budget per target when none is given.
@@ -38,7 +78,7 @@ const DEFAULT_SECONDS: u64 = 60;
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Plan {
     pub(crate) seconds: u64,
-    pub(crate) targets: Vec<(&'static str, &'static str)>,
+    pub(crate) targets: Vec<Target>,
 }
 
 /// Reads `[--seconds N] [TARGET...]`.
@@ -54,10 +94,10 @@ pub(crate) fn plan(args: &[String]) -> Result<Plan> {
             seconds = value.parse().ok().filter(|s| *s > 0).ok_or_else(|| {
                 Failure(format!("--seconds {value}: pass a whole number above 0"))
             })?;
-        } else if let Some(target) = TARGETS.iter().find(|(name, _)| name == arg) {
+        } else if let Some(target) = TARGETS.iter().find(|t| t.name == arg) {
             targets.push(*target);
         } else {
-            let names: Vec<&str> = TARGETS.iter().map(|(name, _)| *name).collect();
+            let names: Vec<&str> = TARGETS.iter().map(|t| t.name).collect();
             return Err(Failure(format!(
                 "unknown fuzz target {arg:?}: the targets are {}",
                 names.join(", ")
@@ -72,36 +112,32 @@ pub(crate) fn plan(args: &[String]) -> Result<Plan> {
 
 /// Runs every target of `plan` in turn, then prints the inputs each ran.
 pub(crate) fn run(plan: &Plan) -> Result {
-    let build = Command::new(cargo())
-        .args([
-            "test",
-            "-p",
-            "dstor-types",
-            "--test",
-            "properties",
-            "--no-run",
-        ])
-        .current_dir(root())
-        .status()
-        .map_err(|e| Failure(format!("cargo could not start: {e}")))?;
-    if !build.success() {
-        return Err(Failure(format!(
-            "building the properties failed with {build}"
-        )));
+    let mut binaries: Vec<(&str, &str)> =
+        plan.targets.iter().map(|t| (t.package, t.binary)).collect();
+    binaries.dedup();
+    for (package, binary) in binaries {
+        let build = Command::new(cargo())
+            .args(["test", "-p", package, "--test", binary, "--no-run"])
+            .current_dir(root())
+            .status()
+            .map_err(|e| Failure(format!("cargo could not start: {e}")))?;
+        if !build.success() {
+            return Err(Failure(format!(
+                "building {package}'s {binary} tests failed with {build}"
+            )));
+        }
     }
     let mut summary = Vec::new();
-    for (name, test) in &plan.targets {
+    for Target {
+        name,
+        package,
+        binary,
+        test,
+    } in &plan.targets
+    {
         println!("\n==> fuzz {name} for {} s", plan.seconds);
         let output = Command::new(cargo())
-            .args([
-                "test",
-                "-q",
-                "-p",
-                "dstor-types",
-                "--test",
-                "properties",
-                "--",
-            ])
+            .args(["test", "-q", "-p", package, "--test", binary, "--"])
             .args(["--exact", test, "--nocapture"])
             .env("DSTOR_FUZZ_SECONDS", plan.seconds.to_string())
             .current_dir(root())
@@ -112,8 +148,8 @@ pub(crate) fn run(plan: &Plan) -> Result {
             print!("{}", String::from_utf8_lossy(&output.stdout));
             eprint!("{stderr}");
             return Err(Failure(format!(
-                "fuzz target {name} failed; the shrunk input is saved under \
-                 crates/dstor-types/tests/proptest-regressions/: commit it with the fix"
+                "fuzz target {name} failed; the shrunk input is saved under {package}'s \
+                 tests/proptest-regressions/: commit it with the fix"
             )));
         }
         let line = stderr
@@ -150,7 +186,8 @@ mod tests {
         assert_eq!(all.targets, TARGETS);
         let some = plan(&args("--seconds 5 jwt_claims base_url")).unwrap();
         assert_eq!(some.seconds, 5);
-        assert_eq!(some.targets, [TARGETS[8], TARGETS[1]],);
+        let names: Vec<&str> = some.targets.iter().map(|t| t.name).collect();
+        assert_eq!(names, ["jwt_claims", "base_url"]);
         for bad in ["--seconds", "--seconds 0", "--seconds x", "nope"] {
             assert!(plan(&args(bad)).is_err(), "{bad}");
         }
@@ -158,8 +195,14 @@ mod tests {
 
     #[test]
     fn every_target_names_a_property_test_that_exists() {
-        let dir = root().join("crates/dstor-types/tests/properties");
-        for (name, test) in TARGETS {
+        for Target {
+            name,
+            package,
+            binary,
+            test,
+        } in TARGETS
+        {
+            let dir = root().join(format!("crates/{package}/tests/{binary}"));
             let (module, function) = test.split_once("::").unwrap();
             let source = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
             assert!(

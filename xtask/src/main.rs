@@ -31,9 +31,9 @@ commands:
   layering   check the layering contract alone: dstor-types depends on no async runtime
              or HTTP client, dstor-auth on no HTTP client (normal edges, default features)
   fuzz [--seconds N] [TARGET...]
-             run the property tests of dstor-types for N seconds per target (default
-             60; all targets unless named), failures saved under
-             crates/dstor-types/tests/proptest-regressions/
+             run the property tests (dstor-types' parsers, dstor-auth's hostile
+             configurations) for N seconds per target (default 60; all targets unless
+             named), failures saved under the package's tests/proptest-regressions/
   help       print this message
 ";
 

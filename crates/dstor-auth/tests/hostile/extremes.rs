@@ -6,22 +6,10 @@ use dstor_auth::{
     TokenProvider, TransportErrorKind,
 };
 use proptest::prelude::*;
-use proptest::test_runner::Config;
 use tokio::time::Instant;
 
+use crate::harness::check;
 use crate::upstream::{Answer, Endpoint, ROUND_TRIP, Step, Upstream};
-
-/// The cases of each property in one `cargo test` run (`DSTOR_PROPTEST_CASES` to change).
-fn config() -> Config {
-    let cases = std::env::var("DSTOR_PROPTEST_CASES")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(24);
-    Config {
-        cases,
-        ..Config::default()
-    }
-}
 
 /// Where the library's saturating arithmetic puts "never": a century from now.
 const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -236,88 +224,108 @@ async fn caller(
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(config())]
-
-    /// The cache over the retrying provider, both configured with extreme values, and
-    /// callers that ask, invalidate and force refreshes at any pace: every call ends by
-    /// its bound with a token the upstream considers unexpired or a typed error; the
-    /// upstream sees at most `max_attempts` requests per fetch; dropping the cache leaves
-    /// no task behind.
-    #[test]
-    fn extreme_configs_never_panic_hang_or_serve_an_expired_token(
-        config in cache_configs(),
-        policy in retry_policies(),
-        script in scripts(),
-        outage_cap in 1..500u64,
-        callers in callers(),
-    ) {
-        let outcome = on_paused_clock(async move {
-            let upstream = Arc::new(Upstream::new(script, outage_cap));
-            let bound = call_bound(&config, &policy);
-            let attempts = u64::from(policy.max_attempts.max(1));
-            let retrying = RetryingProvider::new(Endpoint(Arc::clone(&upstream)), policy);
-            let stack = Arc::new(CachedTokenProvider::with_config(retrying, config));
-            let mut tasks = tokio::task::JoinSet::new();
-            for calls in callers {
-                tasks.spawn(caller(Arc::clone(&stack), Arc::clone(&upstream), calls, bound));
-            }
-            while let Some(done) = tasks.join_next().await {
-                done.map_err(|e| format!("a caller panicked: {e}"))??;
-            }
-            let fetches = stack.status().fetches;
-            if upstream.calls() > fetches.saturating_mul(attempts) {
-                return Err(format!(
-                    "{} upstream requests for {fetches} fetches of at most {attempts} attempts",
-                    upstream.calls()
-                ));
-            }
-            drop(stack);
-            // A refresh still stalled on the upstream is stopped with its cache.
-            tokio::time::sleep(Duration::from_secs(601)).await;
-            let alive = tokio::runtime::Handle::current().metrics().num_alive_tasks();
-            if alive != 0 {
-                return Err(format!("{alive} tasks left behind"));
-            }
+/// The cache over the retrying provider, both configured with extreme values, and
+/// callers that ask, invalidate and force refreshes at any pace: every call ends by
+/// its bound with a token the upstream considers unexpired or a typed error; the
+/// upstream sees at most `max_attempts` requests per fetch; dropping the cache leaves
+/// no task behind.
+#[test]
+fn extreme_configs_never_panic_hang_or_serve_an_expired_token() {
+    let cases = (
+        cache_configs(),
+        retry_policies(),
+        scripts(),
+        1..500u64,
+        callers(),
+    );
+    check(
+        "extreme_configs",
+        file!(),
+        cases,
+        |(config, policy, script, outage_cap, callers)| {
+            let outcome = on_paused_clock(async move {
+                let upstream = Arc::new(Upstream::new(script, outage_cap));
+                let bound = call_bound(&config, &policy);
+                let attempts = u64::from(policy.max_attempts.max(1));
+                let retrying = RetryingProvider::new(Endpoint(Arc::clone(&upstream)), policy);
+                let stack = Arc::new(CachedTokenProvider::with_config(retrying, config));
+                let mut tasks = tokio::task::JoinSet::new();
+                for calls in callers {
+                    tasks.spawn(caller(
+                        Arc::clone(&stack),
+                        Arc::clone(&upstream),
+                        calls,
+                        bound,
+                    ));
+                }
+                while let Some(done) = tasks.join_next().await {
+                    done.map_err(|e| format!("a caller panicked: {e}"))??;
+                }
+                let fetches = stack.status().fetches;
+                if upstream.calls() > fetches.saturating_mul(attempts) {
+                    return Err(format!(
+                        "{} upstream requests for {fetches} fetches of at most {attempts} attempts",
+                        upstream.calls()
+                    ));
+                }
+                drop(stack);
+                // A refresh still stalled on the upstream is stopped with its cache.
+                tokio::time::sleep(Duration::from_secs(601)).await;
+                let alive = tokio::runtime::Handle::current()
+                    .metrics()
+                    .num_alive_tasks();
+                if alive != 0 {
+                    return Err(format!("{alive} tasks left behind"));
+                }
+                Ok(())
+            });
+            prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
             Ok(())
-        });
-        prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
-    }
+        },
+    );
+}
 
-    /// The retrying provider alone: a call ends by the policy's deadline (or a century,
-    /// for `Duration::MAX`) with the upstream's token or a typed error, after at most
-    /// `max_attempts` upstream requests.
-    #[test]
-    fn a_retried_call_ends_by_its_deadline(
-        policy in retry_policies(),
-        script in scripts(),
-        outage_cap in 1..500u64,
-    ) {
-        let outcome = on_paused_clock(async move {
-            let upstream = Arc::new(Upstream::new(script, outage_cap));
-            let deadline = effective(policy.deadline);
-            let attempts = u64::from(policy.max_attempts.max(1));
-            let retrying = RetryingProvider::new(Endpoint(Arc::clone(&upstream)), policy);
-            let started = Instant::now();
-            let result = tokio::time::timeout(deadline + ROUND_TRIP, retrying.token()).await;
-            let took = started.elapsed();
-            match result {
-                Err(_) => return Err(format!("no answer within {deadline:?}")),
-                // Passed on as the upstream gave it: judging its expiry is the cache's job.
-                Ok(Ok(token)) => upstream.was_minted(&token)?,
-                Ok(Err(error)) => check_error(&error)?,
-            }
-            // Tokio's timer counts whole milliseconds.
-            if took > deadline + Duration::from_millis(1) {
-                return Err(format!("took {took:?}, past the deadline {deadline:?}"));
-            }
-            if upstream.calls() > attempts {
-                return Err(format!("{} requests, {attempts} attempts allowed", upstream.calls()));
-            }
+/// The retrying provider alone: a call ends by the policy's deadline (or a century,
+/// for `Duration::MAX`) with the upstream's token or a typed error, after at most
+/// `max_attempts` upstream requests.
+#[test]
+fn a_retried_call_ends_by_its_deadline() {
+    let cases = (retry_policies(), scripts(), 1..500u64);
+    check(
+        "retried_call",
+        file!(),
+        cases,
+        |(policy, script, outage_cap)| {
+            let outcome = on_paused_clock(async move {
+                let upstream = Arc::new(Upstream::new(script, outage_cap));
+                let deadline = effective(policy.deadline);
+                let attempts = u64::from(policy.max_attempts.max(1));
+                let retrying = RetryingProvider::new(Endpoint(Arc::clone(&upstream)), policy);
+                let started = Instant::now();
+                let result = tokio::time::timeout(deadline + ROUND_TRIP, retrying.token()).await;
+                let took = started.elapsed();
+                match result {
+                    Err(_) => return Err(format!("no answer within {deadline:?}")),
+                    // Passed on as the upstream gave it: judging its expiry is the cache's job.
+                    Ok(Ok(token)) => upstream.was_minted(&token)?,
+                    Ok(Err(error)) => check_error(&error)?,
+                }
+                // Tokio's timer counts whole milliseconds.
+                if took > deadline + Duration::from_millis(1) {
+                    return Err(format!("took {took:?}, past the deadline {deadline:?}"));
+                }
+                if upstream.calls() > attempts {
+                    return Err(format!(
+                        "{} requests, {attempts} attempts allowed",
+                        upstream.calls()
+                    ));
+                }
+                Ok(())
+            });
+            prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
             Ok(())
-        });
-        prop_assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
-    }
+        },
+    );
 }
 
 /// Found by `extreme_configs_never_panic_hang_or_serve_an_expired_token`: a token whose

@@ -16,11 +16,11 @@ const EPOCH: u64 = 1_800_000_000;
 /// The last second of the year 9999, where a minted `exp` saturates.
 const LAST_EXP: u64 = 253_402_300_799;
 /// The time every answer takes at least, as a network round trip would.
-pub const ROUND_TRIP: Duration = Duration::from_millis(1);
+pub(crate) const ROUND_TRIP: Duration = Duration::from_millis(1);
 
 /// What one upstream call answers.
 #[derive(Clone, Copy, Debug)]
-pub enum Answer {
+pub(crate) enum Answer {
     /// A JWT whose `exp − iat` is this, with the server's `Date`.
     Jwt(Duration),
     /// A token without an expiry.
@@ -34,12 +34,12 @@ pub enum Answer {
 }
 
 /// One call's script: wait this long, then answer.
-pub type Step = (Duration, Answer);
+pub(crate) type Step = (Duration, Answer);
 
 /// The fake: answers from a script (repeated), then, after `outage_cap` calls, only with
 /// hour-long JWTs (an outage ends), so that a policy of endless retries still ends.
 #[derive(Debug)]
-pub struct Upstream {
+pub(crate) struct Upstream {
     script: Vec<Step>,
     outage_cap: u64,
     start: Instant,
@@ -49,7 +49,7 @@ pub struct Upstream {
 }
 
 impl Upstream {
-    pub fn new(script: Vec<Step>, outage_cap: u64) -> Self {
+    pub(crate) fn new(script: Vec<Step>, outage_cap: u64) -> Self {
         Self {
             script,
             outage_cap,
@@ -59,12 +59,12 @@ impl Upstream {
         }
     }
 
-    pub fn calls(&self) -> u64 {
+    pub(crate) fn calls(&self) -> u64 {
         self.calls.load(Ordering::SeqCst)
     }
 
     /// Whether `token` was minted here and is unexpired now, by the server's clock.
-    pub fn is_valid_now(&self, token: &AccessToken) -> Result<(), String> {
+    pub(crate) fn is_valid_now(&self, token: &AccessToken) -> Result<(), String> {
         let minted = self.minted.lock().unwrap();
         match minted.get(token.expose_secret()) {
             None => Err("a token the upstream never minted".into()),
@@ -77,7 +77,7 @@ impl Upstream {
     }
 
     /// Whether `token` was minted here.
-    pub fn was_minted(&self, token: &AccessToken) -> Result<(), String> {
+    pub(crate) fn was_minted(&self, token: &AccessToken) -> Result<(), String> {
         match self
             .minted
             .lock()
@@ -138,7 +138,7 @@ impl Upstream {
 
 /// The provider over a shared [`Upstream`], which the test keeps to check what was served.
 #[derive(Clone, Debug)]
-pub struct Endpoint(pub Arc<Upstream>);
+pub(crate) struct Endpoint(pub Arc<Upstream>);
 
 #[async_trait]
 impl TokenProvider for Endpoint {

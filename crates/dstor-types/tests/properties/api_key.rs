@@ -1,7 +1,8 @@
 use dstor_types::{API_KEY_LEN, ApiKey};
 use proptest::prelude::*;
 
-use crate::harness::{bounded, check, never_shows};
+use crate::assertions::{bounded, never_shows};
+use crate::harness::check;
 
 /// Keys, near-keys (one character off, padded, cut) and any text at all.
 fn candidates() -> impl Strategy<Value = String> {

@@ -3,7 +3,8 @@ use cid::multihash::Multihash;
 use dstor_types::{Cid, MAX_CID_LEN};
 use proptest::prelude::*;
 
-use crate::harness::{bounded, check};
+use crate::assertions::bounded;
+use crate::harness::check;
 
 /// The multibases a CID's text may be written in: URL-safe alphabets, and others.
 fn bases() -> impl Strategy<Value = Base> {

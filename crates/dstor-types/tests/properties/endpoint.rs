@@ -2,7 +2,8 @@ use dstor_types::{BaseUrl, EndpointError, Environment};
 use proptest::prelude::*;
 use url::Url;
 
-use crate::harness::{bounded, check};
+use crate::assertions::bounded;
+use crate::harness::check;
 
 /// The secret a generated URL may carry: it must never show in an error.
 const SECRET: &str = "S3cretPw";

@@ -3,7 +3,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use dstor_types::{Expiration, ExpirationError};
 use proptest::prelude::*;
 
-use crate::harness::{bounded, check};
+use crate::assertions::bounded;
+use crate::harness::check;
 
 /// The last second of the year 9999.
 const MAX_UNIX_SECONDS: u64 = 253_402_300_799;

@@ -6,7 +6,8 @@ use dstor_types::AccessToken;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::harness::{bounded, check, never_shows};
+use crate::assertions::{bounded, never_shows};
+use crate::harness::check;
 
 /// A JSON value for a time claim: integers of any size, floats, huge and odd numbers,
 /// and values of the wrong type.

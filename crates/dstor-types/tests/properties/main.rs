@@ -7,6 +7,10 @@
 //! for as long as asked (see `harness`). A failure is saved, shrunk, under
 //! `tests/proptest-regressions/` and replayed first on every later run: commit it.
 
+/// No secret in a message, and a bounded length.
+mod assertions;
+/// Runs a target for a case count, or for a time budget when fuzzing; shared with
+/// dstor-auth's hostile-configuration properties.
 mod harness;
 
 /// `ApiKey::new`.

@@ -3,7 +3,8 @@ use dstor_types::{
 };
 use proptest::prelude::*;
 
-use crate::harness::{bounded, check};
+use crate::assertions::bounded;
+use crate::harness::check;
 
 /// Names: ordinary relative paths, the near misses the rules exist for (absolute, drive,
 /// `.`/`..`, empty and blank segments, control characters, quotes, CR LF), and any text.

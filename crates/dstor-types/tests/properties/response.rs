@@ -4,7 +4,8 @@ use dstor_types::{AccessToken, ApiError, ApiKey, Environment, TokenRequest};
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::harness::{bounded, check, never_shows};
+use crate::assertions::{bounded, never_shows};
+use crate::harness::check;
 
 /// An exchange with a random key, the key's text, and a random opaque token.
 fn secrets() -> impl Strategy<Value = (String, String)> {

@@ -5,7 +5,8 @@ use dstor_types::{
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use crate::harness::{bounded, check, never_shows};
+use crate::assertions::{bounded, never_shows};
+use crate::harness::check;
 
 /// An upload token and an access token (JWT-shaped), both secrets a server may echo.
 fn secrets() -> impl Strategy<Value = (String, String)> {
