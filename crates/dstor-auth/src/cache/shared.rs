@@ -121,7 +121,7 @@ impl<P: TokenProvider + 'static> Shared<P> {
     /// background refresh in the latter); `None` when the caller must wait for a refresh.
     #[inline]
     pub(super) fn read(this: &Arc<Self>) -> Option<AccessToken> {
-        let now = this.clocks.now();
+        let now = this.clocks.coarse_now();
         let token = {
             let guard = this.current.load();
             let entry = guard.as_deref()?;
