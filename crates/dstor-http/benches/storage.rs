@@ -235,13 +235,19 @@ fn timed(command: Command, ticks: f64) -> (Run, String) {
         .arg(command.get_program())
         .args(command.get_args())
         .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stderr(Stdio::inherit());
+        .stderr(Stdio::piped());
     let cpu = own_cpu_ticks();
     let started = Instant::now();
     let output = time.output().expect("runs");
     let wall = started.elapsed();
     let fake_cpu = Duration::from_secs_f64((own_cpu_ticks() - cpu) as f64 / ticks);
-    assert!(output.status.success(), "{command:?} failed");
+    // The program only: the arguments and environment hold credentials.
+    assert!(
+        output.status.success(),
+        "{:?} failed: {}",
+        command.get_program(),
+        String::from_utf8_lossy(&output.stderr)
+    );
     let text = std::fs::read_to_string(report.path()).expect("time's report");
     let peak_kib = text.trim().parse().expect("peak RSS");
     let stdout = String::from_utf8(output.stdout).expect("text");
