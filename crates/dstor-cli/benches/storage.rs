@@ -18,6 +18,11 @@
 //! curl's single POST never does. Those sleeps, found from the number of polls the fake
 //! saw and the default backoff, are printed apart, and the upload is compared with curl
 //! without them.
+//!
+//! `dstor get -o` syncs the file to disk before it renames it into place (so that a crash
+//! cannot leave a truncated file under the name); `curl -o` does not. The durable
+//! equivalent, `curl -o` then `sync FILE`, is measured too, and `dstor get` is compared
+//! with both.
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
@@ -69,6 +74,7 @@ struct Row {
     name: String,
     wall: Duration,
     peak_kib: u64,
+    cpu: Duration,
     fake_cpu: Duration,
 }
 
@@ -77,6 +83,8 @@ struct Row {
 struct Run {
     wall: Duration,
     peak_kib: u64,
+    /// The command's own CPU time (user and system).
+    cpu: Duration,
     fake_cpu: Duration,
 }
 
@@ -126,6 +134,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
         .map(|&wall| Run {
             wall,
             peak_kib: 0,
+            cpu: Duration::ZERO,
             fake_cpu: Duration::ZERO,
         })
         .collect();
@@ -140,7 +149,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let cid = cid.split_whitespace().next().expect("a CID").to_owned();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut synced) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let _ = std::fs::remove_file(&out);
         ours.push(timed(dstor(&["get", &cid, "-o", &out_arg]), ticks));
@@ -149,11 +158,18 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
         curl.args(["-sSfL", "-o", &out_arg])
             .arg(format!("{url}/ipfs/{cid}"));
         theirs.push(timed(curl, ticks));
+        let _ = std::fs::remove_file(&out);
+        let mut durable = Command::new("sh");
+        durable
+            .args(["-c", r#"curl -sSfL -o "$1" "$2" && sync "$1""#, "sh"])
+            .args([out_arg.as_str(), &format!("{url}/ipfs/{cid}")]);
+        synced.push(timed(durable, ticks));
     }
     let copy = output(dstor(&["cid", &out_arg]));
     assert_eq!(copy.split_whitespace().next(), Some(cid.as_str()));
-    rows.push(row("dstor get -o (verified)", &ours));
+    rows.push(row("dstor get -o (verified, synced)", &ours));
     rows.push(row("curl -L -o", &theirs));
+    rows.push(row("curl -L -o, then sync FILE", &synced));
 
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..runs {
@@ -178,8 +194,8 @@ fn backoff(polls: usize) -> Duration {
 fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
     println!("{mib} MiB file, {runs} run(s) each, ours and the baseline in turn:");
     println!(
-        "{:<34} {:>9} {:>12} {:>14}",
-        "command", "wall", "peak RSS", "fake's CPU"
+        "{:<34} {:>9} {:>12} {:>9} {:>12}",
+        "command", "wall", "peak RSS", "CPU", "fake's CPU"
     );
     for row in rows {
         let rss = if row.peak_kib == 0 {
@@ -188,16 +204,18 @@ fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
             format!("{:.1} MiB", row.peak_kib as f64 / 1024.0)
         };
         println!(
-            "{:<34} {:>7.3} s {rss:>12} {:>12.3} s",
+            "{:<34} {:>7.3} s {rss:>12} {:>7.3} s {:>10.3} s",
             row.name,
             row.wall.as_secs_f64(),
+            row.cpu.as_secs_f64(),
             row.fake_cpu.as_secs_f64()
         );
     }
     let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
     for (ours, theirs) in [
         ("dstor upload, sent", "curl -F"),
-        ("dstor get", "curl -L"),
+        ("dstor get", "curl -L -o"),
+        ("dstor get", "curl -L -o, then sync"),
         ("dstor cid", "openssl"),
     ] {
         if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
@@ -227,6 +245,7 @@ fn row(name: &str, runs: &[Run]) -> Row {
         name: name.to_owned(),
         wall: median(runs.iter().map(|r| r.wall).collect()),
         peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
+        cpu: median(runs.iter().map(|r| r.cpu).collect()),
         fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
     }
 }
@@ -237,7 +256,7 @@ fn row(name: &str, runs: &[Run]) -> Row {
 fn timed(command: Command, ticks: f64) -> Run {
     let report = tempfile::NamedTempFile::new().expect("temp file");
     let mut time = Command::new("/usr/bin/time");
-    time.args(["-f", "%M", "-o"])
+    time.args(["-f", "%M %U %S", "-o"])
         .arg(report.path())
         .arg(command.get_program())
         .args(command.get_args())
@@ -255,12 +274,25 @@ fn timed(command: Command, ticks: f64) -> Run {
         command.get_program(),
         String::from_utf8_lossy(&finished.stderr)
     );
-    let text = std::fs::read_to_string(report.path()).expect("time's report");
+    let (peak_kib, cpu) = time_report(report.path());
     Run {
         wall,
-        peak_kib: text.trim().parse().expect("peak RSS"),
+        peak_kib,
+        cpu,
         fake_cpu,
     }
+}
+
+/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
+fn time_report(path: &Path) -> (u64, Duration) {
+    let text = std::fs::read_to_string(path).expect("time's report");
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [peak, user, system] = fields[..] else {
+        panic!("time's report is {text:?}");
+    };
+    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
+    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
+    (peak.parse().expect("peak RSS"), cpu)
 }
 
 /// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).

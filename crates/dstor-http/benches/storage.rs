@@ -75,6 +75,7 @@ struct Row {
     name: String,
     wall: Duration,
     peak_kib: u64,
+    cpu: Duration,
     fake_cpu: Duration,
 }
 
@@ -153,8 +154,8 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
 fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
     println!("{mib} MiB file, {runs} run(s) each, ours and curl's in turn:");
     println!(
-        "{:<34} {:>9} {:>12} {:>14}",
-        "command", "wall", "peak RSS", "fake's CPU"
+        "{:<34} {:>9} {:>12} {:>9} {:>12}",
+        "command", "wall", "peak RSS", "CPU", "fake's CPU"
     );
     for row in rows {
         let rss = if row.peak_kib == 0 {
@@ -163,9 +164,10 @@ fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
             format!("{:.1} MiB", row.peak_kib as f64 / 1024.0)
         };
         println!(
-            "{:<34} {:>7.3} s {rss:>12} {:>12.3} s",
+            "{:<34} {:>7.3} s {rss:>12} {:>7.3} s {:>10.3} s",
             row.name,
             row.wall.as_secs_f64(),
+            row.cpu.as_secs_f64(),
             row.fake_cpu.as_secs_f64()
         );
     }
@@ -196,6 +198,8 @@ fn verdict(met: bool) -> &'static str {
 struct Run {
     wall: Duration,
     peak_kib: u64,
+    /// The command's own CPU time (user and system).
+    cpu: Duration,
     fake_cpu: Duration,
 }
 
@@ -205,6 +209,7 @@ fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
         .map(|&wall| Run {
             wall,
             peak_kib: 0,
+            cpu: Duration::ZERO,
             fake_cpu: Duration::ZERO,
         })
         .collect()
@@ -220,6 +225,7 @@ fn row(name: &str, runs: &[Run]) -> Row {
         name: name.to_owned(),
         wall: median(runs.iter().map(|r| r.wall).collect()),
         peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
+        cpu: median(runs.iter().map(|r| r.cpu).collect()),
         fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
     }
 }
@@ -230,7 +236,7 @@ fn row(name: &str, runs: &[Run]) -> Row {
 fn timed(command: Command, ticks: f64) -> (Run, String) {
     let report = tempfile::NamedTempFile::new().expect("temp file");
     let mut time = Command::new("/usr/bin/time");
-    time.args(["-f", "%M", "-o"])
+    time.args(["-f", "%M %U %S", "-o"])
         .arg(report.path())
         .arg(command.get_program())
         .args(command.get_args())
@@ -248,17 +254,29 @@ fn timed(command: Command, ticks: f64) -> (Run, String) {
         command.get_program(),
         String::from_utf8_lossy(&output.stderr)
     );
-    let text = std::fs::read_to_string(report.path()).expect("time's report");
-    let peak_kib = text.trim().parse().expect("peak RSS");
+    let (peak_kib, cpu) = time_report(report.path());
     let stdout = String::from_utf8(output.stdout).expect("text");
     (
         Run {
             wall,
             peak_kib,
+            cpu,
             fake_cpu,
         },
         stdout,
     )
+}
+
+/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
+fn time_report(path: &Path) -> (u64, Duration) {
+    let text = std::fs::read_to_string(path).expect("time's report");
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [peak, user, system] = fields[..] else {
+        panic!("time's report is {text:?}");
+    };
+    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
+    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
+    (peak.parse().expect("peak RSS"), cpu)
 }
 
 /// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).
