@@ -65,6 +65,11 @@ fn main() -> ExitCode {
         rows
     });
     runtime.block_on(server.shutdown());
+    if !bench {
+        println!(
+            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
+        );
+    }
     print_rows(mib, runs, &rows);
     ExitCode::SUCCESS
 }

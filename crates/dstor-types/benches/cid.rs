@@ -29,6 +29,11 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(if bench { 1024 } else { 4 });
     let rounds = if bench { 3 } else { 1 };
+    if !bench {
+        println!(
+            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
+        );
+    }
     let data = pseudo_random(mib << 20);
     in_memory(&data, rounds);
     from_file(&data, rounds);
