@@ -1,6 +1,7 @@
 //! An upload and a verified download of one file through `DstorClient`, side by side in one
 //! run with `curl -F file=@…` posting the same file to the same fake endpoint and `curl -L -o`
-//! reading it from the same gateway: wall time (median) and peak memory (maximum resident
+//! reading it from the same gateway (into a file with `download_to_file`, and through
+//! `download_to_writer` into a `tokio::fs::File`): wall time (median) and peak memory (maximum resident
 //! set, as `/usr/bin/time` reports it) of each process. The client runs in a child process
 //! (this benchmark run again with `__child`), so that its peak memory is its own.
 //!
@@ -140,11 +141,13 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let cid = cid_of(&file).to_string();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut writer, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let _ = std::fs::remove_file(&out);
         ours.push(timed(client(&["download", &cid, &out_arg]), ticks).0);
         assert_eq!(cid_of(&out).to_string(), cid, "the download is the file");
+        let _ = std::fs::remove_file(&out);
+        writer.push(timed(client(&["download-to-writer", &cid, &out_arg]), ticks).0);
         let _ = std::fs::remove_file(&out);
         let mut curl = Command::new("curl");
         curl.args(["-sSfL", "-o", &out_arg])
@@ -152,6 +155,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
         theirs.push(timed(curl, ticks).0);
     }
     rows.push(row("DstorClient::download_to_file", &ours));
+    rows.push(row("DstorClient::download_to_writer", &writer));
     rows.push(row("curl -L -o", &theirs));
     rows
 }
@@ -179,7 +183,8 @@ fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
     let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
     for (ours, theirs) in [
         ("DstorClient::upload, sent", "curl -F"),
-        ("DstorClient::download", "curl -L"),
+        ("DstorClient::download_to_file", "curl -L"),
+        ("DstorClient::download_to_writer", "curl -L"),
     ] {
         if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
             let ratio = a.wall.as_secs_f64() / b.wall.as_secs_f64();
@@ -406,6 +411,14 @@ fn child(args: &[String]) -> ExitCode {
             [op, cid, path] if op == "download" => {
                 let cid: Cid = cid.parse()?;
                 client.download_to_file(&cid, path).await?;
+                Ok(())
+            }
+            // The same bytes, verified, through the writer API into a plain file.
+            [op, cid, path] if op == "download-to-writer" => {
+                let cid: Cid = cid.parse()?;
+                let mut file = tokio::fs::File::create(path).await?;
+                client.download_to_writer(&cid, &mut file).await?;
+                tokio::io::AsyncWriteExt::flush(&mut file).await?;
                 Ok(())
             }
             _ => Err::<(), Box<dyn std::error::Error>>("usage: __child upload|download …".into()),
