@@ -1,20 +1,42 @@
 //! `dstor upload`, `dstor get` and `dstor cid` of one file, side by side in one run with
-//! `curl -F file=@…` to the same fake endpoint, `curl -o` from the same gateway, and
+//! `curl -F file=@…` to the same fake endpoint, `curl -L -o` from the same gateway, and
 //! `openssl dgst -sha256`: wall time (median) and peak memory (maximum resident set, as
 //! `/usr/bin/time` reports it) of each process.
 //!
 //! `cargo bench -p dstor-cli --bench storage` uses a 1 GiB file (`DSTOR_BENCH_MIB` sets
-//! another size, in MiB). Under `cargo test --benches` it runs once on 8 MiB: a smoke test
-//! that the benchmark works. It needs `/usr/bin/time`, `curl` and `openssl`.
+//! another size, in MiB); each command runs 3 times, ours and the baseline taking turns.
+//! Under `cargo test --benches` it runs once on 8 MiB: a smoke test that the benchmark
+//! works. It needs `/usr/bin/time`, `curl` and `openssl`. Standard error is captured, so
+//! no progress bar is drawn, wherever it runs.
+//!
+//! The fake dStor runs in this process and does the same work for `dstor` and curl (it
+//! parses the multipart body, hashes and spools the file; it serves it back from disk):
+//! its CPU time per run is printed beside each row, to show whether it limits the run.
+//!
+//! `dstor upload` exits once dStor says `DONE`. The fake moves one phase per status poll,
+//! so `dstor` sleeps through the backoff between its polls (250 ms, then 500 ms), which
+//! curl's single POST never does. Those sleeps, found from the number of polls the fake
+//! saw and the default backoff, are printed apart, and the upload is compared with curl
+//! without them.
+//!
+//! `dstor get -o` syncs the file to disk before it renames it into place (so that a crash
+//! cannot leave a truncated file under the name); `curl -o` does not. The durable
+//! equivalent, `curl -o` then `sync FILE`, is measured too, and `dstor get` is compared
+//! with both.
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use dstor_mock::FakeDstor;
+use dstor_storage::WaitPolicy;
+
+/// The targets of the issue: wall time against the baseline's, and peak memory.
+const MAX_RATIO: f64 = 1.25;
+const MAX_PEAK_MIB: f64 = 40.0;
 
 fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
@@ -43,33 +65,42 @@ fn main() {
         rows
     });
     runtime.block_on(server.shutdown());
-
-    println!("{mib} MiB file, {runs} run(s) each; wall time (median) and peak RSS (max):");
-    println!("{:<34} {:>10} {:>12}", "command", "wall", "peak RSS");
-    for (name, wall, rss) in &rows {
+    if !bench {
         println!(
-            "{name:<34} {:>8.3} s {:>8.1} MiB",
-            wall.as_secs_f64(),
-            *rss as f64 / 1024.0
+            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
         );
     }
-    for pair in rows.chunks(2) {
-        if let [(ours, a, _), (theirs, b, _)] = pair {
-            println!(
-                "{ours} / {theirs}: {:.2}x wall",
-                a.as_secs_f64() / b.as_secs_f64()
-            );
-        }
-    }
+    print_rows(mib, runs, &rows);
 }
 
-/// Each command's median wall time and largest peak RSS (KiB), ours then the baseline.
-fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<(String, Duration, u64)> {
+/// One measured command: the median wall time, the largest peak RSS (KiB), and the fake's
+/// median CPU time per run.
+struct Row {
+    name: String,
+    wall: Duration,
+    peak_kib: u64,
+    cpu: Duration,
+    fake_cpu: Duration,
+}
+
+/// One run of a command.
+#[derive(Clone, Copy)]
+struct Run {
+    wall: Duration,
+    peak_kib: u64,
+    /// The command's own CPU time (user and system).
+    cpu: Duration,
+    fake_cpu: Duration,
+}
+
+/// Runs every command `runs` times against `server`, ours and the baseline taking turns.
+fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let dir = tempfile::tempdir().expect("temp dir");
     let file = dir.path().join("data.bin");
     write_file(&file, mib);
     let file_arg = file.to_str().expect("utf-8 path").to_owned();
     let url = server.base_url();
+    let ticks = clock_ticks();
     let dstor = |args: &[&str]| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_dstor"));
         command
@@ -79,13 +110,13 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<(String, Duration, 
             .env_remove("DSTOR_CACHE_DIR");
         command
     };
-    let mut rows = Vec::new();
-
-    rows.push(timed("dstor upload", runs, || {
-        dstor(&["upload", &file_arg])
-    }));
     let token = output(dstor(&["token"]));
-    rows.push(timed("curl -F file=@… (same endpoint)", runs, || {
+
+    let (mut ours, mut sleeps, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let polls = server.status_request_count();
+        ours.push(timed(dstor(&["upload", &file_arg]), ticks));
+        sleeps.push(backoff(server.status_request_count() - polls));
         let upload_token = upload_token(&url, &token);
         let mut curl = Command::new("curl");
         curl.args(["-sSf", "-o", "/dev/null"])
@@ -93,58 +124,205 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<(String, Duration, 
             .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
             .args(["-F", &format!("file=@{file_arg}")])
             .arg(format!("{url}/v1/upload/"));
-        curl
-    }));
+        theirs.push(timed(curl, ticks));
+    }
+    let sent: Vec<Run> = ours
+        .iter()
+        .zip(&sleeps)
+        .map(|(run, sleep)| Run {
+            wall: run.wall.saturating_sub(*sleep),
+            ..*run
+        })
+        .collect();
+    let sleeps: Vec<Run> = sleeps
+        .iter()
+        .map(|&wall| Run {
+            wall,
+            peak_kib: 0,
+            cpu: Duration::ZERO,
+            fake_cpu: Duration::ZERO,
+        })
+        .collect();
+    let mut rows = vec![
+        row("dstor upload, to DONE", &ours),
+        row("  of which status backoff", &sleeps),
+        row("dstor upload, sent", &sent),
+        row("curl -F file=@… (same endpoint)", &theirs),
+    ];
 
     let cid = output(dstor(&["cid", &file_arg]));
     let cid = cid.split_whitespace().next().expect("a CID").to_owned();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    rows.push(timed("dstor get -o (verified)", runs, || {
-        dstor(&["get", &cid, "-o", &out_arg])
-    }));
-    rows.push(timed("curl -L -o", runs, || {
+    let (mut ours, mut theirs, mut synced) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let _ = std::fs::remove_file(&out);
+        ours.push(timed(dstor(&["get", &cid, "-o", &out_arg]), ticks));
+        let _ = std::fs::remove_file(&out);
         let mut curl = Command::new("curl");
         curl.args(["-sSfL", "-o", &out_arg])
             .arg(format!("{url}/ipfs/{cid}"));
-        curl
-    }));
+        theirs.push(timed(curl, ticks));
+        let _ = std::fs::remove_file(&out);
+        let mut durable = Command::new("sh");
+        durable
+            .args(["-c", r#"curl -sSfL -o "$1" "$2" && sync "$1""#, "sh"])
+            .args([out_arg.as_str(), &format!("{url}/ipfs/{cid}")]);
+        synced.push(timed(durable, ticks));
+    }
+    let copy = output(dstor(&["cid", &out_arg]));
+    assert_eq!(copy.split_whitespace().next(), Some(cid.as_str()));
+    rows.push(row("dstor get -o (verified, synced)", &ours));
+    rows.push(row("curl -L -o", &theirs));
+    rows.push(row("curl -L -o, then sync FILE", &synced));
 
-    rows.push(timed("dstor cid", runs, || dstor(&["cid", &file_arg])));
-    rows.push(timed("openssl dgst -sha256", runs, || {
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        ours.push(timed(dstor(&["cid", &file_arg]), ticks));
         let mut openssl = Command::new("openssl");
         openssl.args(["dgst", "-sha256", &file_arg]);
-        openssl
-    }));
+        theirs.push(timed(openssl, ticks));
+    }
+    rows.push(row("dstor cid", &ours));
+    rows.push(row("openssl dgst -sha256", &theirs));
     rows
 }
 
-/// Runs what `make` builds `runs` times under `/usr/bin/time`: the median wall time and
-/// the largest peak RSS in KiB. Every run must succeed.
-fn timed(name: &str, runs: usize, mut make: impl FnMut() -> Command) -> (String, Duration, u64) {
-    let report = tempfile::NamedTempFile::new().expect("temp file");
-    let mut walls = Vec::new();
-    let mut peak = 0;
-    for _ in 0..runs {
-        let command = make();
-        let mut time = Command::new("/usr/bin/time");
-        time.args(["-f", "%e %M", "-o"])
-            .arg(report.path())
-            .arg(command.get_program())
-            .args(command.get_args())
-            .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-            .stdout(Stdio::null());
-        let status = time.status().expect("runs");
-        assert!(status.success(), "{name} failed");
-        let text = std::fs::read_to_string(report.path()).expect("time's report");
-        let mut fields = text.split_whitespace();
-        let wall: f64 = fields.next().and_then(|f| f.parse().ok()).expect("wall");
-        let rss: u64 = fields.next().and_then(|f| f.parse().ok()).expect("rss");
-        walls.push(Duration::from_secs_f64(wall));
-        peak = peak.max(rss);
+/// The sleeps of `dstor upload` between `polls` status polls, by the default backoff.
+fn backoff(polls: usize) -> Duration {
+    let policy = WaitPolicy::default();
+    (1..polls)
+        .map(|poll| policy.interval(u32::try_from(poll).unwrap_or(u32::MAX)))
+        .sum()
+}
+
+fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
+    println!("{mib} MiB file, {runs} run(s) each, ours and the baseline in turn:");
+    println!(
+        "{:<34} {:>9} {:>12} {:>9} {:>12}",
+        "command", "wall", "peak RSS", "CPU", "fake's CPU"
+    );
+    for row in rows {
+        let rss = if row.peak_kib == 0 {
+            String::new()
+        } else {
+            format!("{:.1} MiB", row.peak_kib as f64 / 1024.0)
+        };
+        println!(
+            "{:<34} {:>7.3} s {rss:>12} {:>7.3} s {:>10.3} s",
+            row.name,
+            row.wall.as_secs_f64(),
+            row.cpu.as_secs_f64(),
+            row.fake_cpu.as_secs_f64()
+        );
     }
-    walls.sort();
-    (name.to_owned(), walls[walls.len() / 2], peak)
+    let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
+    for (ours, theirs) in [
+        ("dstor upload, sent", "curl -F"),
+        ("dstor get", "curl -L -o"),
+        ("dstor get", "curl -L -o, then sync"),
+        ("dstor cid", "openssl"),
+    ] {
+        if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
+            let ratio = a.wall.as_secs_f64() / b.wall.as_secs_f64();
+            let peak = a.peak_kib as f64 / 1024.0;
+            println!(
+                "{ours} / {theirs}: {ratio:.2}x wall (target <= {MAX_RATIO}x: {}), \
+                 peak {peak:.1} MiB (target <= {MAX_PEAK_MIB} MiB: {})",
+                verdict(ratio <= MAX_RATIO),
+                verdict(peak <= MAX_PEAK_MIB)
+            );
+        }
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// The median wall time and fake CPU time, and the largest peak, of `runs`.
+fn row(name: &str, runs: &[Run]) -> Row {
+    let median = |mut values: Vec<Duration>| {
+        values.sort();
+        values[values.len() / 2]
+    };
+    Row {
+        name: name.to_owned(),
+        wall: median(runs.iter().map(|r| r.wall).collect()),
+        peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
+        cpu: median(runs.iter().map(|r| r.cpu).collect()),
+        fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
+    }
+}
+
+/// Runs `command` once under `/usr/bin/time`; it must succeed. The wall time is measured
+/// here (finer than `time`'s 10 ms); the fake's CPU time is this process's over the run
+/// (its other threads are idle meanwhile).
+fn timed(command: Command, ticks: f64) -> Run {
+    let report = tempfile::NamedTempFile::new().expect("temp file");
+    let mut time = Command::new("/usr/bin/time");
+    time.args(["-f", "%M %U %S", "-o"])
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let cpu = own_cpu_ticks();
+    let started = Instant::now();
+    let finished = time.output().expect("runs");
+    let wall = started.elapsed();
+    let fake_cpu = Duration::from_secs_f64((own_cpu_ticks() - cpu) as f64 / ticks);
+    assert!(
+        finished.status.success(),
+        "{:?} failed: {}",
+        command.get_program(),
+        String::from_utf8_lossy(&finished.stderr)
+    );
+    let (peak_kib, cpu) = time_report(report.path());
+    Run {
+        wall,
+        peak_kib,
+        cpu,
+        fake_cpu,
+    }
+}
+
+/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
+fn time_report(path: &Path) -> (u64, Duration) {
+    let text = std::fs::read_to_string(path).expect("time's report");
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [peak, user, system] = fields[..] else {
+        panic!("time's report is {text:?}");
+    };
+    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
+    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
+    (peak.parse().expect("peak RSS"), cpu)
+}
+
+/// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).
+fn own_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // utime and stime are the 14th and 15th fields: the 12th and 13th after the command
+    // name, which is in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
+/// Clock ticks per second, as `getconf CLK_TCK` says (100 if it cannot).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
 }
 
 /// An upload token for one chunk, asked with curl.
@@ -162,7 +340,7 @@ fn upload_token(url: &str, token: &str) -> String {
 /// The trimmed standard output of a command that must succeed.
 fn output(mut command: Command) -> String {
     let out = command.output().expect("runs");
-    assert!(out.status.success(), "{command:?} failed");
+    assert!(out.status.success(), "{:?} failed", command.get_program());
     String::from_utf8(out.stdout)
         .expect("text")
         .trim()

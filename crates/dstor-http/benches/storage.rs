@@ -1,0 +1,434 @@
+//! An upload and a verified download of one file through `DstorClient`, side by side in one
+//! run with `curl -F file=@…` posting the same file to the same fake endpoint and `curl -L -o`
+//! reading it from the same gateway (into a file with `download_to_file`, and through
+//! `download_to_writer` into a `tokio::fs::File`): wall time (median) and peak memory (maximum resident
+//! set, as `/usr/bin/time` reports it) of each process. The client runs in a child process
+//! (this benchmark run again with `__child`), so that its peak memory is its own.
+//!
+//! `cargo bench -p dstor-http --bench storage` uses a 1 GiB file (`DSTOR_BENCH_MIB` sets
+//! another size, in MiB); each command runs 3 times, ours and curl's taking turns. Under
+//! `cargo test --benches` it runs once on 8 MiB: a smoke test that the benchmark works. It
+//! needs `/usr/bin/time` and `curl`.
+//!
+//! The fake dStor runs in this process and does the same work for both clients (it parses
+//! the multipart body, hashes and spools the file; it serves it back from disk): its CPU time
+//! per run is printed beside each row, to show whether it is what limits the run.
+//!
+//! `DstorClient::upload` returns once dStor says `DONE`. The fake moves one phase per status
+//! poll, so the client waits out two backoff intervals (250 ms, then 500 ms) that curl's
+//! single POST never does; that wait is measured inside the child and printed apart, and the
+//! upload is compared with curl without it.
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use dstor_http::{Cid, DstorClient, Progress, Upload};
+use dstor_mock::FakeDstor;
+
+/// The first argument of the child process, then the operation and its operands.
+const CHILD: &str = "__child";
+
+/// The targets of the issue: wall time against the baseline's, and peak memory.
+const MAX_RATIO: f64 = 1.25;
+const MAX_PEAK_MIB: f64 = 40.0;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some(CHILD) {
+        return child(&args[2..]);
+    }
+    let bench = args.iter().any(|arg| arg == "--bench");
+    let mib: u64 = std::env::var("DSTOR_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 1024 } else { 8 });
+    let runs = if bench { 3 } else { 1 };
+    for tool in ["/usr/bin/time", "curl"] {
+        if Command::new(tool).arg("--version").output().is_err() {
+            println!("note: {tool} is not installed; skipping the storage benchmark");
+            return ExitCode::SUCCESS;
+        }
+    }
+    // The fake runs on its own thread, as a server would; this one runs the clients.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(FakeDstor::start()).expect("fake dStor");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let rows = std::thread::scope(|scope| {
+        scope.spawn(|| runtime.block_on(stopped));
+        let rows = measure(&server, mib, runs);
+        let _ = stop.send(());
+        rows
+    });
+    runtime.block_on(server.shutdown());
+    if !bench {
+        println!(
+            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
+        );
+    }
+    print_rows(mib, runs, &rows);
+    ExitCode::SUCCESS
+}
+
+/// One measured command: the median wall time, the largest peak RSS (KiB), and the fake's
+/// median CPU time per run.
+struct Row {
+    name: String,
+    wall: Duration,
+    peak_kib: u64,
+    cpu: Duration,
+    fake_cpu: Duration,
+}
+
+/// Runs every command `runs` times against `server`, ours and curl's taking turns.
+fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("data.bin");
+    write_file(&file, mib);
+    let file_arg = file.to_str().expect("utf-8 path").to_owned();
+    let url = server.base_url();
+    let ticks = clock_ticks();
+    let client = |operands: &[&str]| {
+        let mut command = Command::new(std::env::current_exe().expect("this benchmark"));
+        command
+            .arg(CHILD)
+            .args(operands)
+            .env("DSTOR_ENDPOINT", &url)
+            .env("DSTOR_API_KEY", server.api_key());
+        command
+    };
+    let token = access_token(server);
+
+    // The upload: the child prints how long it waited for `DONE` after the chunk was sent.
+    let mut ours = Vec::new();
+    let mut waits = Vec::new();
+    let mut theirs = Vec::new();
+    for _ in 0..runs {
+        let (run, out) = timed(client(&["upload", &file_arg]), ticks);
+        let wait: f64 = out.trim().parse().expect("the child's wait for DONE");
+        waits.push(Duration::from_secs_f64(wait));
+        ours.push(run);
+        let upload_token = upload_token(&url, &token);
+        let mut curl = Command::new("curl");
+        curl.args(["-sSf", "-o", "/dev/null"])
+            .args(["-H", &format!("Authorization: Bearer {token}")])
+            .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
+            .args(["-F", &format!("file=@{file_arg}")])
+            .arg(format!("{url}/v1/upload/"));
+        theirs.push(timed(curl, ticks).0);
+    }
+    let sent: Vec<Run> = ours
+        .iter()
+        .zip(&waits)
+        .map(|(run, wait)| Run {
+            wall: run.wall.saturating_sub(*wait),
+            ..*run
+        })
+        .collect();
+    let mut rows = vec![
+        row("DstorClient::upload, to DONE", &ours),
+        row("  of which waiting for DONE", &waits_as_runs(&waits)),
+        row("DstorClient::upload, sent", &sent),
+        row("curl -F file=@… (same endpoint)", &theirs),
+    ];
+
+    // The download, to a file, verified against the CID.
+    let cid = cid_of(&file).to_string();
+    let out = dir.path().join("out.bin");
+    let out_arg = out.to_str().expect("utf-8 path").to_owned();
+    let (mut ours, mut writer, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let _ = std::fs::remove_file(&out);
+        ours.push(timed(client(&["download", &cid, &out_arg]), ticks).0);
+        assert_eq!(cid_of(&out).to_string(), cid, "the download is the file");
+        let _ = std::fs::remove_file(&out);
+        writer.push(timed(client(&["download-to-writer", &cid, &out_arg]), ticks).0);
+        let _ = std::fs::remove_file(&out);
+        let mut curl = Command::new("curl");
+        curl.args(["-sSfL", "-o", &out_arg])
+            .arg(format!("{url}/ipfs/{cid}"));
+        theirs.push(timed(curl, ticks).0);
+    }
+    rows.push(row("DstorClient::download_to_file", &ours));
+    rows.push(row("DstorClient::download_to_writer", &writer));
+    rows.push(row("curl -L -o", &theirs));
+    rows
+}
+
+fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
+    println!("{mib} MiB file, {runs} run(s) each, ours and curl's in turn:");
+    println!(
+        "{:<34} {:>9} {:>12} {:>9} {:>12}",
+        "command", "wall", "peak RSS", "CPU", "fake's CPU"
+    );
+    for row in rows {
+        let rss = if row.peak_kib == 0 {
+            String::new()
+        } else {
+            format!("{:.1} MiB", row.peak_kib as f64 / 1024.0)
+        };
+        println!(
+            "{:<34} {:>7.3} s {rss:>12} {:>7.3} s {:>10.3} s",
+            row.name,
+            row.wall.as_secs_f64(),
+            row.cpu.as_secs_f64(),
+            row.fake_cpu.as_secs_f64()
+        );
+    }
+    let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
+    for (ours, theirs) in [
+        ("DstorClient::upload, sent", "curl -F"),
+        ("DstorClient::download_to_file", "curl -L"),
+        ("DstorClient::download_to_writer", "curl -L"),
+    ] {
+        if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
+            let ratio = a.wall.as_secs_f64() / b.wall.as_secs_f64();
+            let peak = a.peak_kib as f64 / 1024.0;
+            println!(
+                "{ours} / {theirs}: {ratio:.2}x wall (target <= {MAX_RATIO}x: {}), \
+                 peak {peak:.1} MiB (target <= {MAX_PEAK_MIB} MiB: {})",
+                verdict(ratio <= MAX_RATIO),
+                verdict(peak <= MAX_PEAK_MIB)
+            );
+        }
+    }
+}
+
+fn verdict(met: bool) -> &'static str {
+    if met { "met" } else { "MISSED" }
+}
+
+/// One run of a command.
+#[derive(Clone, Copy)]
+struct Run {
+    wall: Duration,
+    peak_kib: u64,
+    /// The command's own CPU time (user and system).
+    cpu: Duration,
+    fake_cpu: Duration,
+}
+
+fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
+    waits
+        .iter()
+        .map(|&wall| Run {
+            wall,
+            peak_kib: 0,
+            cpu: Duration::ZERO,
+            fake_cpu: Duration::ZERO,
+        })
+        .collect()
+}
+
+/// The median wall time and fake CPU time, and the largest peak, of `runs`.
+fn row(name: &str, runs: &[Run]) -> Row {
+    let median = |mut values: Vec<Duration>| {
+        values.sort();
+        values[values.len() / 2]
+    };
+    Row {
+        name: name.to_owned(),
+        wall: median(runs.iter().map(|r| r.wall).collect()),
+        peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
+        cpu: median(runs.iter().map(|r| r.cpu).collect()),
+        fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
+    }
+}
+
+/// Runs `command` once under `/usr/bin/time`, which must succeed: the run, and its
+/// standard output. The wall time is measured here (finer than `time`'s 10 ms); the fake's
+/// CPU time is this process's over the run (its other threads are idle meanwhile).
+fn timed(command: Command, ticks: f64) -> (Run, String) {
+    let report = tempfile::NamedTempFile::new().expect("temp file");
+    let mut time = Command::new("/usr/bin/time");
+    time.args(["-f", "%M %U %S", "-o"])
+        .arg(report.path())
+        .arg(command.get_program())
+        .args(command.get_args())
+        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
+        .stderr(Stdio::piped());
+    let cpu = own_cpu_ticks();
+    let started = Instant::now();
+    let output = time.output().expect("runs");
+    let wall = started.elapsed();
+    let fake_cpu = Duration::from_secs_f64((own_cpu_ticks() - cpu) as f64 / ticks);
+    // The program only: the arguments and environment hold credentials.
+    assert!(
+        output.status.success(),
+        "{:?} failed: {}",
+        command.get_program(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (peak_kib, cpu) = time_report(report.path());
+    let stdout = String::from_utf8(output.stdout).expect("text");
+    (
+        Run {
+            wall,
+            peak_kib,
+            cpu,
+            fake_cpu,
+        },
+        stdout,
+    )
+}
+
+/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
+fn time_report(path: &Path) -> (u64, Duration) {
+    let text = std::fs::read_to_string(path).expect("time's report");
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let [peak, user, system] = fields[..] else {
+        panic!("time's report is {text:?}");
+    };
+    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
+    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
+    (peak.parse().expect("peak RSS"), cpu)
+}
+
+/// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).
+fn own_cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name, which is in parentheses: utime and stime are the
+    // 14th and 15th fields of the line, the 12th and 13th after the name.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    after
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<u64>().ok())
+        .sum()
+}
+
+/// Clock ticks per second, as `getconf CLK_TCK` says (100 if it cannot).
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
+/// An access token from the fake, through a client like the child's.
+fn access_token(server: &FakeDstor) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = client_of(&server.base_url(), server.api_key());
+        let token = client.token().await.expect("an access token");
+        token.expose_secret().to_owned()
+    })
+}
+
+/// An upload token for one chunk, asked with curl (as a script would).
+fn upload_token(url: &str, token: &str) -> String {
+    let output = Command::new("curl")
+        .args(["-sSf", "-X", "POST"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", "Content-Type: application/json"])
+        .args(["-d", r#"{"chunks_number":1,"folder_path":"/"}"#])
+        .arg(format!("{url}/v1/upload/get-token/"))
+        .output()
+        .expect("curl runs");
+    assert!(output.status.success(), "get-token failed");
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    body["token"].as_str().expect("an upload token").to_owned()
+}
+
+fn client_of(url: &str, key: &str) -> DstorClient {
+    DstorClient::builder()
+        .endpoint(url)
+        .api_key(dstor_http::ApiKey::new(key).expect("key"))
+        .build()
+        .expect("client")
+}
+
+/// The CID of the file at `path`, read in 1 MiB blocks.
+fn cid_of(path: &Path) -> Cid {
+    use std::io::Read as _;
+    let mut file = std::fs::File::open(path).expect("file");
+    let mut builder = dstor_types::CidBuilder::new();
+    let mut block = vec![0u8; 1 << 20];
+    loop {
+        match file.read(&mut block).expect("read") {
+            0 => return builder.finish(),
+            n => builder.update(&block[..n]),
+        }
+    }
+}
+
+/// Writes `mib` MiB of pseudo-random bytes (xorshift: no block repeats, so no
+/// deduplication helps anyone).
+fn write_file(path: &Path, mib: u64) {
+    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("file"));
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut block = vec![0u8; 1 << 20];
+    for _ in 0..mib {
+        for word in block.chunks_exact_mut(8) {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            word.copy_from_slice(&state.to_le_bytes());
+        }
+        file.write_all(&block).expect("write");
+    }
+    file.flush().expect("flush");
+}
+
+/// The child: one upload or download through a `DstorClient` configured from the
+/// environment, as a program using the SDK would be. An upload prints how long it waited
+/// for `DONE` after its chunk was accepted, in seconds.
+fn child(args: &[String]) -> ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let result = runtime.block_on(async {
+        let client = DstorClient::from_env()?;
+        match args {
+            [op, path] if op == "upload" => {
+                let accepted = Arc::new(Mutex::new(None));
+                let upload = Upload::new().file(path).on_progress({
+                    let accepted = Arc::clone(&accepted);
+                    move |event| {
+                        if let Progress::ChunkSent { .. } = event {
+                            *accepted.lock().expect("lock") = Some(Instant::now());
+                        }
+                    }
+                });
+                client.upload(upload).await?.into_verified()?;
+                let accepted = accepted.lock().expect("lock").ok_or("no chunk was sent")?;
+                println!("{}", accepted.elapsed().as_secs_f64());
+                Ok(())
+            }
+            [op, cid, path] if op == "download" => {
+                let cid: Cid = cid.parse()?;
+                client.download_to_file(&cid, path).await?;
+                Ok(())
+            }
+            // The same bytes, verified, through the writer API into a plain file.
+            [op, cid, path] if op == "download-to-writer" => {
+                let cid: Cid = cid.parse()?;
+                let mut file = tokio::fs::File::create(path).await?;
+                client.download_to_writer(&cid, &mut file).await?;
+                tokio::io::AsyncWriteExt::flush(&mut file).await?;
+                Ok(())
+            }
+            _ => Err::<(), Box<dyn std::error::Error>>("usage: __child upload|download …".into()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("storage bench child: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
