@@ -18,7 +18,7 @@ use crate::target::FileSink;
 use crate::{Stage, StorageError};
 
 /// The buffer between the network and the writer: big writes, few system calls.
-const WRITE_BUFFER: usize = 256 * 1024;
+pub(crate) const WRITE_BUFFER: usize = 256 * 1024;
 
 impl Inner {
     /// Streams the content of `cid` into `writer`, checking its CID on the way. The writer

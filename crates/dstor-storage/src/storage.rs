@@ -125,7 +125,8 @@ impl Storage {
 
     /// Downloads the content of `cid` into the file at `path`: written to a temporary file
     /// beside it and renamed to `path` (replacing any file there) only once its CID is
-    /// verified. On any failure nothing is left under `path` or beside it, and a file
+    /// verified and its bytes are on the disk, so not even a crash leaves a short file
+    /// under `path`. On any failure nothing is left under `path` or beside it, and a file
     /// already at `path` is untouched.
     ///
     /// # Errors

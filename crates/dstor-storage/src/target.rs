@@ -4,16 +4,19 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempPath;
-use tokio::io::AsyncWriteExt as _;
+use tokio::io::{AsyncWriteExt as _, BufWriter};
 
 use crate::StorageError;
+use crate::download::WRITE_BUFFER;
 
 /// A file being downloaded: written to a temporary file in the target's directory, and
-/// renamed to the target only by [`FileSink::commit`]. Dropped without a commit, it
-/// removes the temporary file, so nothing is left under the target's name or beside it.
+/// renamed to the target only by [`FileSink::commit`], once its bytes are on the disk (so a
+/// crash after the rename cannot leave a short file under the target's name). Dropped
+/// without a commit, it removes the temporary file, so nothing is left under the target's
+/// name or beside it.
 #[derive(Debug)]
 pub(crate) struct FileSink {
-    file: tokio::fs::File,
+    file: BufWriter<tokio::fs::File>,
     temp: TempPath,
     target: PathBuf,
 }
@@ -55,7 +58,7 @@ impl FileSink {
             })?
             .into_parts();
         Ok(Self {
-            file: tokio::fs::File::from_std(file),
+            file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
             temp,
             target,
         })
@@ -69,10 +72,16 @@ impl FileSink {
             .map_err(|source| self.write_error(source))
     }
 
-    /// Flushes the file and renames it to the target, replacing any file there.
+    /// Writes the file out to the disk and renames it to the target, replacing any file
+    /// there.
     pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
         self.file
             .flush()
+            .await
+            .map_err(|source| self.write_error(source))?;
+        self.file
+            .get_mut()
+            .sync_all()
             .await
             .map_err(|source| self.write_error(source))?;
         let Self {
