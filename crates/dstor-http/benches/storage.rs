@@ -19,6 +19,8 @@
 //! single POST never does; that wait is measured inside the child and printed apart, and the
 //! upload is compared with curl without it.
 
+#![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};

@@ -13,6 +13,11 @@
 //! `DSTOR_SOAK_ROUNDS=500 DSTOR_SOAK_SEED=7 cargo test -p dstor-tests --test integration
 //! storage_soak -- --nocapture`.
 
+#![allow(
+    clippy::print_stdout,
+    reason = "the soak prints its seed and counts, to replay a failure"
+)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
@@ -135,7 +140,8 @@ fn uploads_and_downloads_under_random_faults_claim_nothing_that_was_not_stored()
                     .with_interval(Duration::from_millis(2), Duration::from_millis(10))
                     .with_deadline(Duration::from_secs(5)),
             )
-            .build();
+            .build()
+            .expect("a loopback endpoint may carry a token");
         let dir = tempfile::tempdir().unwrap();
         let mut rng = fastrand::Rng::with_seed(seed);
         let mut tally: BTreeMap<&'static str, u64> = BTreeMap::new();
