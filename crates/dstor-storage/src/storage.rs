@@ -125,9 +125,10 @@ impl Storage {
 
     /// Downloads the content of `cid` into the file at `path`: written to a temporary file
     /// beside it and renamed to `path` (replacing any file there) only once its CID is
-    /// verified and its bytes are on the disk, so not even a crash leaves a short file
-    /// under `path`. On any failure nothing is left under `path` or beside it, and a file
-    /// already at `path` is untouched.
+    /// verified, so another process sees either the old file or the whole new one. On any
+    /// failure nothing is left under `path` or beside it, and a file already at `path` is
+    /// untouched. The file is not synced to the disk (as `curl -o` and `ipfs get` do not):
+    /// where it must survive a power loss, open it and call `File::sync_all` after this.
     ///
     /// # Errors
     ///

@@ -10,10 +10,8 @@ use crate::StorageError;
 use crate::download::WRITE_BUFFER;
 
 /// A file being downloaded: written to a temporary file in the target's directory, and
-/// renamed to the target only by [`FileSink::commit`], once its bytes are on the disk (so a
-/// crash after the rename cannot leave a short file under the target's name). Dropped
-/// without a commit, it removes the temporary file, so nothing is left under the target's
-/// name or beside it.
+/// renamed to the target only by [`FileSink::commit`]. Dropped without a commit, it
+/// removes the temporary file, so nothing is left under the target's name or beside it.
 #[derive(Debug)]
 pub(crate) struct FileSink {
     file: BufWriter<tokio::fs::File>,
@@ -72,18 +70,13 @@ impl FileSink {
             .map_err(|source| self.write_error(source))
     }
 
-    /// Writes the file out to the disk and renames it to the target, replacing any file
-    /// there.
+    /// Flushes the file and renames it to the target, replacing any file there.
     pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
         self.file
             .flush()
             .await
             .map_err(|source| self.write_error(source))?;
-        self.file
-            .get_mut()
-            .sync_all()
-            .await
-            .map_err(|source| self.write_error(source))?;
+
         let Self {
             file, temp, target, ..
         } = self;
