@@ -21,13 +21,17 @@
 
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
-use std::io::Write as _;
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+/// Runs a command under `/usr/bin/time`; the median of runs; the file moved (shared with
+/// dstor-http's storage benchmark).
+#[path = "../../dstor-http/benches/support/measure.rs"]
+mod measure;
+
+use std::process::Command;
+use std::time::Duration;
 
 use dstor_mock::FakeDstor;
 use dstor_storage::WaitPolicy;
+use measure::{Row, Run, clock_ticks, row, timed, verdict, write_file};
 
 /// The targets of the issue: wall time against the baseline's, and peak memory.
 const MAX_RATIO: f64 = 1.25;
@@ -68,26 +72,6 @@ fn main() {
     print_rows(mib, runs, &rows);
 }
 
-/// One measured command: the median wall time, the largest peak RSS (KiB), and the fake's
-/// median CPU time per run.
-struct Row {
-    name: String,
-    wall: Duration,
-    peak_kib: u64,
-    cpu: Duration,
-    fake_cpu: Duration,
-}
-
-/// One run of a command.
-#[derive(Clone, Copy)]
-struct Run {
-    wall: Duration,
-    peak_kib: u64,
-    /// The command's own CPU time (user and system).
-    cpu: Duration,
-    fake_cpu: Duration,
-}
-
 /// Runs every command `runs` times against `server`, ours and the baseline taking turns.
 fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -110,7 +94,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let (mut ours, mut sleeps, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let polls = server.status_request_count();
-        ours.push(timed(dstor(&["upload", &file_arg]), ticks));
+        ours.push(timed(dstor(&["upload", &file_arg]), ticks).0);
         sleeps.push(backoff(server.status_request_count() - polls));
         let upload_token = upload_token(&url, &token);
         let mut curl = Command::new("curl");
@@ -119,7 +103,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
             .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
             .args(["-F", &format!("file=@{file_arg}")])
             .arg(format!("{url}/v1/upload/"));
-        theirs.push(timed(curl, ticks));
+        theirs.push(timed(curl, ticks).0);
     }
     let sent: Vec<Run> = ours
         .iter()
@@ -156,12 +140,12 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
         for turn in 0..2 {
             let _ = std::fs::remove_file(&out);
             if (round + turn) % 2 == 0 {
-                ours.push(timed(dstor(&["get", &cid, "-o", &out_arg]), ticks));
+                ours.push(timed(dstor(&["get", &cid, "-o", &out_arg]), ticks).0);
             } else {
                 let mut curl = Command::new("curl");
                 curl.args(["-sSfL", "-o", &out_arg])
                     .arg(format!("{url}/ipfs/{cid}"));
-                theirs.push(timed(curl, ticks));
+                theirs.push(timed(curl, ticks).0);
             }
         }
     }
@@ -172,10 +156,10 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
 
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..runs {
-        ours.push(timed(dstor(&["cid", &file_arg]), ticks));
+        ours.push(timed(dstor(&["cid", &file_arg]), ticks).0);
         let mut openssl = Command::new("openssl");
         openssl.args(["dgst", "-sha256", &file_arg]);
-        theirs.push(timed(openssl, ticks));
+        theirs.push(timed(openssl, ticks).0);
     }
     rows.push(row("dstor cid", &ours));
     rows.push(row("openssl dgst -sha256", &theirs));
@@ -229,98 +213,6 @@ fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "MISSED" }
-}
-
-/// The median wall time and fake CPU time, and the largest peak, of `runs`.
-fn row(name: &str, runs: &[Run]) -> Row {
-    let median = |mut values: Vec<Duration>| {
-        values.sort();
-        values[values.len() / 2]
-    };
-    Row {
-        name: name.to_owned(),
-        wall: median(runs.iter().map(|r| r.wall).collect()),
-        peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
-        cpu: median(runs.iter().map(|r| r.cpu).collect()),
-        fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
-    }
-}
-
-/// Runs `command` once under `/usr/bin/time`; it must succeed. The wall time is measured
-/// here (finer than `time`'s 10 ms); the fake's CPU time is this process's over the run
-/// (its other threads are idle meanwhile).
-fn timed(command: Command, ticks: f64) -> Run {
-    // Every run starts with no dirty pages queued for the disk: the last run's writeback
-    // would otherwise slow whichever command runs next.
-    let _ = Command::new("sync").status();
-    let report = tempfile::NamedTempFile::new().expect("temp file");
-    let mut time = Command::new("/usr/bin/time");
-    time.args(["-f", "%M %U %S", "-o"])
-        .arg(report.path())
-        .arg(command.get_program())
-        .args(command.get_args())
-        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    let cpu = own_cpu_ticks();
-    let started = Instant::now();
-    let finished = time.output().expect("runs");
-    let wall = started.elapsed();
-    let fake_cpu = Duration::from_secs_f64((own_cpu_ticks() - cpu) as f64 / ticks);
-    assert!(
-        finished.status.success(),
-        "{:?} failed: {}",
-        command.get_program(),
-        String::from_utf8_lossy(&finished.stderr)
-    );
-    let (peak_kib, cpu) = time_report(report.path());
-    Run {
-        wall,
-        peak_kib,
-        cpu,
-        fake_cpu,
-    }
-}
-
-/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
-fn time_report(path: &Path) -> (u64, Duration) {
-    let text = std::fs::read_to_string(path).expect("time's report");
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    let [peak, user, system] = fields[..] else {
-        panic!("time's report is {text:?}");
-    };
-    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
-    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
-    (peak.parse().expect("peak RSS"), cpu)
-}
-
-/// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).
-fn own_cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // utime and stime are the 14th and 15th fields: the 12th and 13th after the command
-    // name, which is in parentheses.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    after
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse::<u64>().ok())
-        .sum()
-}
-
-/// Clock ticks per second, as `getconf CLK_TCK` says (100 if it cannot).
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
 /// An upload token for one chunk, asked with curl.
 fn upload_token(url: &str, token: &str) -> String {
     let mut curl = Command::new("curl");
@@ -341,22 +233,4 @@ fn output(mut command: Command) -> String {
         .expect("text")
         .trim()
         .to_owned()
-}
-
-/// Writes `mib` MiB of pseudo-random bytes (xorshift: no block repeats, so no
-/// deduplication helps anyone).
-fn write_file(path: &Path, mib: u64) {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("file"));
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut block = vec![0u8; 1 << 20];
-    for _ in 0..mib {
-        for word in block.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        file.write_all(&block).expect("write");
-    }
-    file.flush().expect("flush");
 }

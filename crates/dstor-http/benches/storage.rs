@@ -25,14 +25,18 @@
     reason = "a benchmark prints its figures"
 )]
 
-use std::io::Write as _;
+/// Runs a command under `/usr/bin/time`; the median of runs; the file moved.
+#[path = "support/measure.rs"]
+mod measure;
+
 use std::path::Path;
-use std::process::{Command, ExitCode, Stdio};
+use std::process::{Command, ExitCode};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dstor_http::{Cid, DstorClient, Progress, Upload};
 use dstor_mock::FakeDstor;
+use measure::{Row, Run, clock_ticks, row, timed, verdict, write_file};
 
 /// The first argument of the child process, then the operation and its operands.
 const CHILD: &str = "__child";
@@ -79,16 +83,6 @@ fn main() -> ExitCode {
     }
     print_rows(mib, runs, &rows);
     ExitCode::SUCCESS
-}
-
-/// One measured command: the median wall time, the largest peak RSS (KiB), and the fake's
-/// median CPU time per run.
-struct Row {
-    name: String,
-    wall: Duration,
-    peak_kib: u64,
-    cpu: Duration,
-    fake_cpu: Duration,
 }
 
 /// Runs every command `runs` times against `server`, ours and curl's taking turns.
@@ -217,20 +211,6 @@ fn print_rows(mib: u64, runs: usize, rows: &[Row]) {
     }
 }
 
-fn verdict(met: bool) -> &'static str {
-    if met { "met" } else { "MISSED" }
-}
-
-/// One run of a command.
-#[derive(Clone, Copy)]
-struct Run {
-    wall: Duration,
-    peak_kib: u64,
-    /// The command's own CPU time (user and system).
-    cpu: Duration,
-    fake_cpu: Duration,
-}
-
 fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
     waits
         .iter()
@@ -241,98 +221,6 @@ fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
             fake_cpu: Duration::ZERO,
         })
         .collect()
-}
-
-/// The median wall time and fake CPU time, and the largest peak, of `runs`.
-fn row(name: &str, runs: &[Run]) -> Row {
-    let median = |mut values: Vec<Duration>| {
-        values.sort();
-        values[values.len() / 2]
-    };
-    Row {
-        name: name.to_owned(),
-        wall: median(runs.iter().map(|r| r.wall).collect()),
-        peak_kib: runs.iter().map(|r| r.peak_kib).max().unwrap_or(0),
-        cpu: median(runs.iter().map(|r| r.cpu).collect()),
-        fake_cpu: median(runs.iter().map(|r| r.fake_cpu).collect()),
-    }
-}
-
-/// Runs `command` once under `/usr/bin/time`, which must succeed: the run, and its
-/// standard output. The wall time is measured here (finer than `time`'s 10 ms); the fake's
-/// CPU time is this process's over the run (its other threads are idle meanwhile).
-fn timed(command: Command, ticks: f64) -> (Run, String) {
-    // Every run starts with no dirty pages queued for the disk: the last run's writeback
-    // would otherwise slow whichever command runs next.
-    let _ = Command::new("sync").status();
-    let report = tempfile::NamedTempFile::new().expect("temp file");
-    let mut time = Command::new("/usr/bin/time");
-    time.args(["-f", "%M %U %S", "-o"])
-        .arg(report.path())
-        .arg(command.get_program())
-        .args(command.get_args())
-        .envs(command.get_envs().filter_map(|(k, v)| v.map(|v| (k, v))))
-        .stderr(Stdio::piped());
-    let cpu = own_cpu_ticks();
-    let started = Instant::now();
-    let output = time.output().expect("runs");
-    let wall = started.elapsed();
-    let fake_cpu = Duration::from_secs_f64((own_cpu_ticks() - cpu) as f64 / ticks);
-    // The program only: the arguments and environment hold credentials.
-    assert!(
-        output.status.success(),
-        "{:?} failed: {}",
-        command.get_program(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let (peak_kib, cpu) = time_report(report.path());
-    let stdout = String::from_utf8(output.stdout).expect("text");
-    (
-        Run {
-            wall,
-            peak_kib,
-            cpu,
-            fake_cpu,
-        },
-        stdout,
-    )
-}
-
-/// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
-fn time_report(path: &Path) -> (u64, Duration) {
-    let text = std::fs::read_to_string(path).expect("time's report");
-    let fields: Vec<&str> = text.split_whitespace().collect();
-    let [peak, user, system] = fields[..] else {
-        panic!("time's report is {text:?}");
-    };
-    let seconds = |f: &str| f.parse::<f64>().expect("seconds");
-    let cpu = Duration::from_secs_f64(seconds(user) + seconds(system));
-    (peak.parse().expect("peak RSS"), cpu)
-}
-
-/// This process's user and system CPU time so far, in clock ticks (Linux; 0 elsewhere).
-fn own_cpu_ticks() -> u64 {
-    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    // The fields after the command name, which is in parentheses: utime and stime are the
-    // 14th and 15th fields of the line, the 12th and 13th after the name.
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    after
-        .split_whitespace()
-        .skip(11)
-        .take(2)
-        .filter_map(|f| f.parse::<u64>().ok())
-        .sum()
-}
-
-/// Clock ticks per second, as `getconf CLK_TCK` says (100 if it cannot).
-fn clock_ticks() -> f64 {
-    Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 /// An access token from the fake, through a client like the child's.
@@ -383,24 +271,6 @@ fn cid_of(path: &Path) -> Cid {
             n => builder.update(&block[..n]),
         }
     }
-}
-
-/// Writes `mib` MiB of pseudo-random bytes (xorshift: no block repeats, so no
-/// deduplication helps anyone).
-fn write_file(path: &Path, mib: u64) {
-    let mut file = std::io::BufWriter::new(std::fs::File::create(path).expect("file"));
-    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mut block = vec![0u8; 1 << 20];
-    for _ in 0..mib {
-        for word in block.chunks_exact_mut(8) {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            word.copy_from_slice(&state.to_le_bytes());
-        }
-        file.write_all(&block).expect("write");
-    }
-    file.flush().expect("flush");
 }
 
 /// The child: one upload or download through a `DstorClient` configured from the
