@@ -141,3 +141,44 @@ pub(crate) fn write_file(path: &Path, mib: u64) {
     }
     file.flush().expect("flush");
 }
+
+/// The issue's targets: wall time against the baseline's, and peak memory.
+const MAX_RATIO: f64 = 1.25;
+const MAX_PEAK_MIB: f64 = 40.0;
+
+/// The table of `rows`, then each pair `(ours, baseline)` of `pairs` (rows found by the
+/// start of their names) against the targets.
+pub(crate) fn print_rows(mib: u64, runs: usize, rows: &[Row], pairs: &[(&str, &str)]) {
+    println!("{mib} MiB file, {runs} run(s) each, ours and the baseline in turn:");
+    println!(
+        "{:<34} {:>9} {:>12} {:>9} {:>12}",
+        "command", "wall", "peak RSS", "CPU", "fake's CPU"
+    );
+    for row in rows {
+        let rss = if row.peak_kib == 0 {
+            String::new()
+        } else {
+            format!("{:.1} MiB", row.peak_kib as f64 / 1024.0)
+        };
+        println!(
+            "{:<34} {:>7.3} s {rss:>12} {:>7.3} s {:>10.3} s",
+            row.name,
+            row.wall.as_secs_f64(),
+            row.cpu.as_secs_f64(),
+            row.fake_cpu.as_secs_f64()
+        );
+    }
+    let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
+    for &(ours, theirs) in pairs {
+        if let (Some(a), Some(b)) = (find(ours), find(theirs)) {
+            let ratio = a.wall.as_secs_f64() / b.wall.as_secs_f64();
+            let peak = a.peak_kib as f64 / 1024.0;
+            println!(
+                "{ours} / {theirs}: {ratio:.2}x wall (target <= {MAX_RATIO}x: {}), \
+                 peak {peak:.1} MiB (target <= {MAX_PEAK_MIB} MiB: {})",
+                verdict(ratio <= MAX_RATIO),
+                verdict(peak <= MAX_PEAK_MIB)
+            );
+        }
+    }
+}
