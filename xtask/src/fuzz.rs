@@ -114,6 +114,7 @@ pub(crate) fn plan(args: &[String]) -> Result<Plan> {
 pub(crate) fn run(plan: &Plan) -> Result {
     let mut binaries: Vec<(&str, &str)> =
         plan.targets.iter().map(|t| (t.package, t.binary)).collect();
+    binaries.sort_unstable();
     binaries.dedup();
     for (package, binary) in binaries {
         let build = Command::new(cargo())

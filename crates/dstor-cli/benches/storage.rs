@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use dstor_mock::FakeDstor;
 use dstor_storage::WaitPolicy;
-use measure::{Row, Run, clock_ticks, print_rows, row, timed, write_file};
+use measure::{Row, Run, clock_ticks, print_rows, row, timed, with_fake, write_file};
 
 fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
@@ -47,19 +47,7 @@ fn main() {
             return;
         }
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime.block_on(FakeDstor::start()).expect("fake dStor");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let rows = std::thread::scope(|scope| {
-        scope.spawn(|| runtime.block_on(stopped));
-        let rows = measure(&server, mib, runs);
-        let _ = stop.send(());
-        rows
-    });
-    runtime.block_on(server.shutdown());
+    let rows = with_fake(|server| measure(server, mib, runs));
     if !bench {
         println!(
             "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"

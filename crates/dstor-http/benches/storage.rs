@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 
 use dstor_http::{Cid, DstorClient, Progress, Upload};
 use dstor_mock::FakeDstor;
-use measure::{Row, Run, clock_ticks, print_rows, row, timed, write_file};
+use measure::{Row, Run, clock_ticks, print_rows, row, timed, with_fake, write_file};
 
 /// The first argument of the child process, then the operation and its operands.
 const CHILD: &str = "__child";
@@ -58,20 +58,7 @@ fn main() -> ExitCode {
             return ExitCode::SUCCESS;
         }
     }
-    // The fake runs on its own thread, as a server would; this one runs the clients.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let server = runtime.block_on(FakeDstor::start()).expect("fake dStor");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let rows = std::thread::scope(|scope| {
-        scope.spawn(|| runtime.block_on(stopped));
-        let rows = measure(&server, mib, runs);
-        let _ = stop.send(());
-        rows
-    });
-    runtime.block_on(server.shutdown());
+    let rows = with_fake(|server| measure(server, mib, runs));
     if !bench {
         println!(
             "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"

@@ -8,6 +8,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use dstor_mock::FakeDstor;
+
 /// One measured command: the median wall time, the largest peak RSS (KiB), and the fake's
 /// median CPU time per run.
 pub(crate) struct Row {
@@ -181,4 +183,23 @@ pub(crate) fn print_rows(mib: u64, runs: usize, rows: &[Row], pairs: &[(&str, &s
             );
         }
     }
+}
+
+/// Runs `work` against a fake dStor served from a thread of its own, as a server would be
+/// (this thread runs the clients), and shuts the fake down after.
+pub(crate) fn with_fake<T: Send>(work: impl FnOnce(&FakeDstor) -> T + Send) -> T {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let server = runtime.block_on(FakeDstor::start()).expect("fake dStor");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| runtime.block_on(stopped));
+        let result = work(&server);
+        let _ = stop.send(());
+        result
+    });
+    runtime.block_on(server.shutdown());
+    result
 }

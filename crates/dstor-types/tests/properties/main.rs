@@ -12,6 +12,8 @@ mod assertions;
 /// Runs a target for a case count, or for a time budget when fuzzing; shared with
 /// dstor-auth's hostile-configuration properties.
 mod harness;
+/// A secret split by a control, invisible or white-space character.
+mod split;
 
 /// `ApiKey::new`.
 mod api_key;

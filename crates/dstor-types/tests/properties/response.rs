@@ -6,33 +6,12 @@ use serde_json::{Value, json};
 
 use crate::assertions::{bounded, never_shows};
 use crate::harness::check;
+use crate::split::{split, splitter};
 
 /// An exchange with a random key, the key's text, and a random opaque token.
 fn secrets() -> impl Strategy<Value = (String, String)> {
     ("[A-Za-z0-9]{64}", "[A-Za-z0-9_-]{20,60}")
         .prop_map(|(key, token)| (key, format!("tok{token}")))
-}
-
-/// Characters that may split a secret in a hostile body.
-fn splitter() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        Just(""),
-        Just("\u{1}"),
-        Just("\u{0}"),
-        Just("\u{7f}"),
-        Just("\u{200b}"),
-        Just("\u{feff}"),
-        Just("\u{ad}"),
-        Just("\t"),
-        Just("\u{85}"),
-        Just(" "),
-    ]
-}
-
-/// `secret` with `sep` put in at `at` (a char boundary of an ASCII secret).
-fn split(secret: &str, sep: &str, at: usize) -> String {
-    let at = at % (secret.len() + 1);
-    format!("{}{sep}{}", &secret[..at], &secret[at..])
 }
 
 /// Bodies: token answers, near-valid and cut JSON, messages that echo the key or the token

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 use crate::assertions::{bounded, never_shows};
 use crate::harness::check;
+use crate::split::{split, splitter};
 
 /// An upload token and an access token (JWT-shaped), both secrets a server may echo.
 fn secrets() -> impl Strategy<Value = (String, String)> {
@@ -21,28 +22,6 @@ fn secrets() -> impl Strategy<Value = (String, String)> {
                 format!("eyJhbGciOiJIUzI1NiJ9.eyJ{payload}.{signature}"),
             )
         })
-}
-
-/// Characters that may split a secret in a hostile body.
-fn splitter() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        Just(""),
-        Just("\u{1}"),
-        Just("\u{0}"),
-        Just("\u{7f}"),
-        Just("\u{200b}"),
-        Just("\u{feff}"),
-        Just("\u{ad}"),
-        Just("\u{85}"),
-        Just("\t"),
-        Just("\n"),
-    ]
-}
-
-/// `secret` with `sep` put in at `at` (a char boundary of an ASCII secret).
-fn split(secret: &str, sep: &str, at: usize) -> String {
-    let at = at % (secret.len() + 1);
-    format!("{}{sep}{}", &secret[..at], &secret[at..])
 }
 
 /// Text that echoes both secrets, each split somewhere, among other words.
