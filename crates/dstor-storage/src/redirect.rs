@@ -155,6 +155,8 @@ mod tests {
             Some("ftp://node.dstor.cloud/x"),
             Some("file:///etc/passwd"),
             Some("https://user:pw@node.dstor.cloud/x"),
+            Some("https://user@node.dstor.cloud/x"),
+            Some("//:pw@node.dstor.cloud/x"),
             Some("http://[::1"),
         ] {
             let err = hop(from, 308, location).unwrap_err();
@@ -163,6 +165,11 @@ mod tests {
                 "{err}"
             );
         }
+        assert_eq!(
+            hop(from, 308, Some("@")).unwrap().as_deref(),
+            Some("https://api.dstor.cloud/ipfs/@"),
+            "an @ in a relative path is a path, not user info"
+        );
         assert!(hop("http://localhost:8/x", 308, Some("/y")).is_ok());
         assert!(hop("http://[::1]:8/x", 308, Some("/y")).is_ok());
         assert!(hop("http://10.0.0.1/x", 308, Some("/y")).is_err());
@@ -183,7 +190,9 @@ mod tests {
                     let scheme = next.scheme_str();
                     prop_assert!(scheme == Some("https") || scheme == Some("http"));
                     prop_assert!(check_target(&next).is_ok());
-                    prop_assert!(!next.to_string().contains('@'));
+                    // An `@` may sit in the path or the query; never in the authority.
+                    let authority = next.authority().map(|a| a.as_str()).unwrap_or("");
+                    prop_assert!(!authority.contains('@'), "credentials in {next}");
                 }
                 Ok(None) => prop_assert!(false, "a 308 is a redirect"),
                 Err(StorageError::Redirect { .. }) => {}
