@@ -95,9 +95,9 @@ pub(crate) enum CacheAction {
     Path,
 }
 
-/// Where the API key comes from, and where it is sent.
+/// Which dStor a command talks to: `--env`, or `--endpoint`, which wins.
 #[derive(Debug, Args)]
-pub(crate) struct ConnectionArgs {
+pub(crate) struct EndpointArgs {
     /// The dStor environment: testnet (also test, testing) or production (also prod).
     #[arg(
         long,
@@ -117,6 +117,14 @@ pub(crate) struct ConnectionArgs {
         value_name = "URL"
     )]
     pub endpoint: Option<String>,
+}
+
+/// Where the API key comes from, and where it is sent.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectionArgs {
+    /// Where requests go.
+    #[command(flatten)]
+    pub target: EndpointArgs,
     /// Read the API key from this file (surrounding whitespace is ignored). Without this
     /// flag or --api-key-stdin, the key comes from DSTOR_API_KEY.
     #[arg(long, value_name = "PATH", conflicts_with = "api_key_stdin")]
@@ -232,24 +240,9 @@ pub(crate) struct GetArgs {
     /// Keep the content even if its bytes do not have the CID asked for.
     #[arg(long)]
     pub no_verify: bool,
-    /// The dStor environment: testnet (also test, testing) or production (also prod).
-    #[arg(
-        long,
-        env = "DSTOR_ENV",
-        hide_env_values = true,
-        value_name = "ENV",
-        default_value = "production",
-        value_parser = Checked(parse_env)
-    )]
-    pub env: Environment,
-    /// A base URL to use instead of the environment's (a proxy, or `dstor serve-fake`).
-    #[arg(
-        long,
-        env = "DSTOR_ENDPOINT",
-        hide_env_values = true,
-        value_name = "URL"
-    )]
-    pub endpoint: Option<String>,
+    /// Where the gateway is.
+    #[command(flatten)]
+    pub target: EndpointArgs,
     /// The longest wait without progress (s, m suffixes; plain number: seconds).
     #[arg(
         long,

@@ -72,7 +72,7 @@ fn checked_values_arrive_typed() {
     let Command::Token(args) = cli.command else {
         unreachable!("parsed as token")
     };
-    assert_eq!(args.connection.env, Environment::Testnet);
+    assert_eq!(args.connection.target.env, Environment::Testnet);
     assert_eq!(args.connection.timeout, Duration::from_secs(120));
     assert_eq!(args.expires_in, None);
     let cli = Cli::try_parse_from(["dstor", "serve-fake"]).unwrap();

@@ -9,7 +9,7 @@ use dstor_auth::{CacheConfig, TokenLifetime};
 use dstor_http::{ConfigError, DstorClient};
 use dstor_types::{AccessToken, BaseUrl, Environment};
 
-use crate::cli::ConnectionArgs;
+use crate::cli::EndpointArgs;
 use crate::exit::CliError;
 use crate::login::Credentials;
 use crate::output;
@@ -24,19 +24,8 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 ///
 /// A config-class error for a malformed endpoint. (A plain-http one that is not loopback is
 /// refused where the key would be sent: when the client is built.)
-pub(crate) fn environment(args: &ConnectionArgs) -> Result<Environment, CliError> {
-    environment_of(&args.env, args.endpoint.as_deref())
-}
-
-/// As [`environment`], from the values of `--env` and `--endpoint`.
-///
-/// # Errors
-///
-/// As [`environment`].
-pub(crate) fn environment_of(
-    env: &Environment,
-    endpoint: Option<&str>,
-) -> Result<Environment, CliError> {
+pub(crate) fn environment(args: &EndpointArgs) -> Result<Environment, CliError> {
+    let (env, endpoint) = (&args.env, args.endpoint.as_deref());
     let Some(endpoint) = endpoint.filter(|e| !e.trim().is_empty()) else {
         return Ok(env.clone());
     };

@@ -17,7 +17,7 @@ use super::{fetch, storage};
 ///
 /// A classified [`CliError`]; 9 when the bytes do not have the CID (unless `--no-verify`).
 pub(crate) fn run(args: &GetArgs) -> Result<(), CliError> {
-    let environment = fetch::environment_of(&args.env, args.endpoint.as_deref())?;
+    let environment = fetch::environment(&args.target)?;
     if !args.cid.is_v0() {
         return Err(CliError::usage(format!(
             "{} is not a CIDv0 (Qm…): dStor stores files under CIDv0 hashes, and only those can be read and verified",

@@ -27,7 +27,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
 ///
 /// A classified [`CliError`].
 pub(crate) fn run(args: &TokenArgs) -> Result<(), CliError> {
-    let environment = fetch::environment(&args.connection)?;
+    let environment = fetch::environment(&args.connection.target)?;
     let (lifetime, asked) = lifetime(args, SystemTime::now())?;
     let env_var = |name: &str| std::env::var(name).ok();
     let source = Source::of(args, env_var)?;

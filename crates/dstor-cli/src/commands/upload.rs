@@ -21,7 +21,7 @@ use super::{fetch, storage};
 /// A classified [`CliError`]: bad input before any request, a rejected key (4), dStor's
 /// `ERROR` (8), a file stored under another CID (9, after every line is printed).
 pub(crate) fn run(args: &UploadArgs) -> Result<(), CliError> {
-    let environment = fetch::environment(&args.connection)?;
+    let environment = fetch::environment(&args.connection.target)?;
     let files = collect(&args.paths, args.recursive)?;
     let key = key::load(&args.connection)?;
     let total = files.iter().map(|f| f.len).sum();
