@@ -1,12 +1,12 @@
 //! `dstor upload`, `dstor get` and `dstor cid` of one file, side by side in one run with
 //! `curl -F file=@…` to the same fake endpoint, `curl -L -o` from the same gateway, and
-//! `openssl dgst -sha256`: wall time (median) and peak memory (maximum resident set, as
-//! `/usr/bin/time` reports it) of each process.
+//! `openssl dgst -sha256`: wall time (median and fastest run) and peak memory (maximum
+//! resident set, as `/usr/bin/time` reports it) of each process.
 //!
 //! `cargo bench -p dstor-cli --bench storage` uses a 1 GiB file (`DSTOR_BENCH_MIB` sets
-//! another size, in MiB); each command runs 3 times, ours and the baseline taking turns.
-//! Under `cargo test --benches` it runs once on 8 MiB: a smoke test that the benchmark
-//! works. It needs `/usr/bin/time`, `curl` and `openssl`. Standard error is captured, so
+//! another size, in MiB); each command runs `BENCH_RUNS` (6) times, ours and the baseline
+//! taking turns. Under `cargo test --benches` it runs once on 8 MiB: a smoke test that the
+//! benchmark works. It needs `/usr/bin/time`, `curl` and `openssl`. Standard error is captured, so
 //! no progress bar is drawn, wherever it runs.
 //!
 //! The fake dStor runs in this process and does the same work for `dstor` and curl (it
@@ -40,7 +40,7 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default_mib);
-    let runs = if bench { 3 } else { 1 };
+    let runs = if bench { measure::BENCH_RUNS } else { 1 };
     for tool in ["/usr/bin/time", "curl", "openssl"] {
         if Command::new(tool).arg("--version").output().is_err() {
             println!("note: {tool} is not installed; skipping the storage benchmark");

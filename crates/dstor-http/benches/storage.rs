@@ -1,14 +1,15 @@
 //! An upload and a verified download of one file through `DstorClient`, side by side in one
 //! run with `curl -F file=@…` posting the same file to the same fake endpoint and `curl -L -o`
 //! reading it from the same gateway (into a file with `download_to_file`, and through
-//! `download_to_writer` into a `tokio::fs::File`): wall time (median) and peak memory (maximum resident
-//! set, as `/usr/bin/time` reports it) of each process. The client runs in a child process
-//! (this benchmark run again with `__child`), so that its peak memory is its own.
+//! `download_to_writer` into a `tokio::fs::File`): wall time (median and fastest run) and
+//! peak memory (maximum resident set, as `/usr/bin/time` reports it) of each process. The
+//! client runs in a child process (this benchmark run again with `__child`), so that its
+//! peak memory is its own.
 //!
 //! `cargo bench -p dstor-http --bench storage` uses a 1 GiB file (`DSTOR_BENCH_MIB` sets
-//! another size, in MiB); each command runs 3 times, ours and curl's taking turns. Under
-//! `cargo test --benches` it runs once on 8 MiB: a smoke test that the benchmark works. It
-//! needs `/usr/bin/time` and `curl`.
+//! another size, in MiB); each command runs `BENCH_RUNS` (6) times, ours and curl's taking
+//! turns. Under `cargo test --benches` it runs once on 8 MiB: a smoke test that the
+//! benchmark works. It needs `/usr/bin/time` and `curl`.
 //!
 //! The fake dStor runs in this process and does the same work for both clients (it parses
 //! the multipart body, hashes and spools the file; it serves it back from disk): its CPU time
@@ -51,7 +52,7 @@ fn main() -> ExitCode {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if bench { 1024 } else { 8 });
-    let runs = if bench { 3 } else { 1 };
+    let runs = if bench { measure::BENCH_RUNS } else { 1 };
     for tool in ["/usr/bin/time", "curl"] {
         if Command::new(tool).arg("--version").output().is_err() {
             println!("note: {tool} is not installed; skipping the storage benchmark");
