@@ -1,6 +1,7 @@
 //! `dstor upload`, `dstor get` and `dstor cid` of one file, side by side in one run with
-//! `curl -F file=@…` to the same fake endpoint, `curl -L -o` from the same gateway, and
-//! `openssl dgst -sha256`: wall time (median and fastest run) and peak memory (maximum
+//! `curl -F file=@…` to the same fake endpoint, `curl -L -o` from the same gateway (alone,
+//! and followed by `openssl dgst -sha256` of what it wrote, as a script checks a download),
+//! and `openssl dgst -sha256`: wall time (median and fastest run) and peak memory (maximum
 //! resident set, as `/usr/bin/time` reports it) of each process.
 //!
 //! `cargo bench -p dstor-cli --bench storage` uses a 1 GiB file (`DSTOR_BENCH_MIB` sets
@@ -60,6 +61,7 @@ fn main() {
         &[
             ("dstor upload, sent", "curl -F"),
             ("dstor get", "curl -L -o"),
+            ("dstor get", "curl -L -o, then"),
             ("dstor cid", "openssl"),
         ],
     );
@@ -126,26 +128,42 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let cid = cid.split_whitespace().next().expect("a CID").to_owned();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    // Each round starts with the other command: a run placed right after curl's was seen
-    // to take twice the CPU, whichever client it was.
+    // Three commands take turns, each round starting one place further on: `dstor get`,
+    // `curl -o` (which checks nothing), and what a script does to check what curl wrote:
+    // `curl -o`, then a SHA-256 of the file (the work a CID check does, whole-file).
+    let mut times: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    let gateway = format!("{url}/ipfs/{cid}");
     for round in 0..runs {
-        for turn in 0..2 {
+        for turn in 0..3 {
+            let which = (round + turn) % 3;
             let _ = std::fs::remove_file(&out);
-            if (round + turn) % 2 == 0 {
-                ours.push(timed(dstor(&["get", &cid, "-o", &out_arg]), ticks).0);
-            } else {
-                let mut curl = Command::new("curl");
-                curl.args(["-sSfL", "-o", &out_arg])
-                    .arg(format!("{url}/ipfs/{cid}"));
-                theirs.push(timed(curl, ticks).0);
+            let command = match which {
+                0 => dstor(&["get", &cid, "-o", &out_arg]),
+                1 => {
+                    let mut curl = Command::new("curl");
+                    curl.args(["-sSfL", "-o", &out_arg]).arg(&gateway);
+                    curl
+                }
+                _ => {
+                    let mut script = Command::new("sh");
+                    script
+                        .arg("-c")
+                        .arg(r#"curl -sSfL -o "$1" "$2" && openssl dgst -sha256 "$1" >/dev/null"#)
+                        .args(["sh", &out_arg, &gateway]);
+                    script
+                }
+            };
+            times[which].push(timed(command, ticks).0);
+            if which == 0 {
+                let copy = output(dstor(&["cid", &out_arg]));
+                assert_eq!(copy.split_whitespace().next(), Some(cid.as_str()));
             }
         }
     }
-    let copy = output(dstor(&["cid", &out_arg]));
-    assert_eq!(copy.split_whitespace().next(), Some(cid.as_str()));
+    let [ours, theirs, checked] = times;
     rows.push(row("dstor get -o (verified)", &ours));
     rows.push(row("curl -L -o", &theirs));
+    rows.push(row("curl -L -o, then openssl sha256", &checked));
 
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..runs {
