@@ -32,7 +32,10 @@ use std::time::Duration;
 
 use dstor_mock::FakeDstor;
 use dstor_storage::WaitPolicy;
-use measure::{Row, Run, clock_ticks, print_rows, row, timed, with_fake, write_file};
+use measure::{
+    Row, Run, clock_ticks, print_rows, row, timed, waits_as_runs, with_fake, without_waits,
+    write_file,
+};
 
 fn main() {
     let bench = std::env::args().any(|arg| arg == "--bench");
@@ -100,23 +103,8 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
             .arg(format!("{url}/v1/upload/"));
         theirs.push(timed(curl, ticks).0);
     }
-    let sent: Vec<Run> = ours
-        .iter()
-        .zip(&sleeps)
-        .map(|(run, sleep)| Run {
-            wall: run.wall.saturating_sub(*sleep),
-            ..*run
-        })
-        .collect();
-    let sleeps: Vec<Run> = sleeps
-        .iter()
-        .map(|&wall| Run {
-            wall,
-            peak_kib: 0,
-            cpu: Duration::ZERO,
-            fake_cpu: Duration::ZERO,
-        })
-        .collect();
+    let sent = without_waits(&ours, &sleeps);
+    let sleeps = waits_as_runs(&sleeps);
     let mut rows = vec![
         row("dstor upload, to DONE", &ours),
         row("  of which status backoff", &sleeps),

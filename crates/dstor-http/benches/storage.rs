@@ -37,7 +37,10 @@ use std::time::{Duration, Instant};
 
 use dstor_http::{Cid, DstorClient, Progress, Upload};
 use dstor_mock::FakeDstor;
-use measure::{Row, Run, clock_ticks, print_rows, row, timed, with_fake, write_file};
+use measure::{
+    Row, Run, clock_ticks, print_rows, row, timed, waits_as_runs, with_fake, without_waits,
+    write_file,
+};
 
 /// The first argument of the child process, then the operation and its operands.
 const CHILD: &str = "__child";
@@ -115,14 +118,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
             .arg(format!("{url}/v1/upload/"));
         theirs.push(timed(curl, ticks).0);
     }
-    let sent: Vec<Run> = ours
-        .iter()
-        .zip(&waits)
-        .map(|(run, wait)| Run {
-            wall: run.wall.saturating_sub(*wait),
-            ..*run
-        })
-        .collect();
+    let sent = without_waits(&ours, &waits);
     let mut rows = vec![
         row("DstorClient::upload, to DONE", &ours),
         row("  of which waiting for DONE", &waits_as_runs(&waits)),
@@ -163,18 +159,6 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     rows.push(row("DstorClient::download_to_writer", &writer));
     rows.push(row("curl -L -o", &theirs));
     rows
-}
-
-fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
-    waits
-        .iter()
-        .map(|&wall| Run {
-            wall,
-            peak_kib: 0,
-            cpu: Duration::ZERO,
-            fake_cpu: Duration::ZERO,
-        })
-        .collect()
 }
 
 /// An access token from the fake, through a client like the child's.

@@ -61,6 +61,30 @@ pub(crate) fn row(name: &str, runs: &[Run]) -> Row {
     }
 }
 
+/// `runs` with `waits[i]` taken off the wall time of run `i`.
+pub(crate) fn without_waits(runs: &[Run], waits: &[Duration]) -> Vec<Run> {
+    runs.iter()
+        .zip(waits)
+        .map(|(run, wait)| Run {
+            wall: run.wall.saturating_sub(*wait),
+            ..*run
+        })
+        .collect()
+}
+
+/// `waits` as runs of their own (wall time only), to print them as a row.
+pub(crate) fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
+    waits
+        .iter()
+        .map(|&wall| Run {
+            wall,
+            peak_kib: 0,
+            cpu: Duration::ZERO,
+            fake_cpu: Duration::ZERO,
+        })
+        .collect()
+}
+
 /// Runs `command` once under `/usr/bin/time`, which must succeed: the run, and its
 /// standard output. The wall time is measured here (finer than `time`'s 10 ms); the fake's
 /// CPU time is this process's over the run (its other threads are idle meanwhile).
