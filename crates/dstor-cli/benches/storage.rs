@@ -116,14 +116,13 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let cid = cid.split_whitespace().next().expect("a CID").to_owned();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    // Three commands take turns, each round starting one place further on: `dstor get`,
+    // Three commands take turns in the orders of `measure::order`: `dstor get`,
     // `curl -o` (which checks nothing), and what a script does to check what curl wrote:
     // `curl -o`, then a SHA-256 of the file (the work a CID check does, whole-file).
     let mut times: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let gateway = format!("{url}/ipfs/{cid}");
     for round in 0..runs {
-        for turn in 0..3 {
-            let which = (round + turn) % 3;
+        for which in measure::order(round) {
             let _ = std::fs::remove_file(&out);
             let command = match which {
                 0 => dstor(&["get", &cid, "-o", &out_arg]),

@@ -130,13 +130,10 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     let cid = cid_of(&file).to_string();
     let out = dir.path().join("out.bin");
     let out_arg = out.to_str().expect("utf-8 path").to_owned();
-    // The three take turns, each round starting one place further on: a run placed
-    // right after curl's was seen to take twice the CPU, whichever client it was, so
-    // each command takes each place once in three runs and the median leaves it out.
+    // The three take turns in the orders of `measure::order`.
     let mut times: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..runs {
-        for turn in 0..3 {
-            let which = (round + turn) % 3;
+        for which in measure::order(round) {
             let _ = std::fs::remove_file(&out);
             let command = match which {
                 0 => client(&["download", &cid, &out_arg]),

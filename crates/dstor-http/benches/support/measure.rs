@@ -61,6 +61,23 @@ pub(crate) fn row(name: &str, runs: &[Run]) -> Row {
     }
 }
 
+/// The order three commands run in, round `round`: the six orders in turn. Over six rounds
+/// each command runs twice in each place, never twice in a row, and right after each other
+/// command three times: what ran just before a run was seen to change its time (a run right
+/// after curl's took twice the CPU, whichever client it was), and a plain rotation puts the
+/// same command before each one every time.
+pub(crate) fn order(round: usize) -> [usize; 3] {
+    const ORDERS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [1, 0, 2],
+        [0, 2, 1],
+        [2, 1, 0],
+        [1, 2, 0],
+        [2, 0, 1],
+    ];
+    ORDERS[round % ORDERS.len()]
+}
+
 /// `runs` with `waits[i]` taken off the wall time of run `i`.
 pub(crate) fn without_waits(runs: &[Run], waits: &[Duration]) -> Vec<Run> {
     runs.iter()
