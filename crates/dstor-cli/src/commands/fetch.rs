@@ -25,9 +25,8 @@ const SPINNER_AFTER: Duration = Duration::from_secs(1);
 /// A config-class error for a malformed endpoint. (A plain-http one that is not loopback is
 /// refused where the key would be sent: when the client is built.)
 pub(crate) fn environment(args: &EndpointArgs) -> Result<Environment, CliError> {
-    let (env, endpoint) = (&args.env, args.endpoint.as_deref());
-    let Some(endpoint) = endpoint.filter(|e| !e.trim().is_empty()) else {
-        return Ok(env.clone());
+    let Some(endpoint) = args.endpoint.as_deref().filter(|e| !e.trim().is_empty()) else {
+        return Ok(args.env.clone());
     };
     let base = BaseUrl::parse(endpoint.trim())
         .map_err(|e| CliError::config(format!("bad --endpoint/DSTOR_ENDPOINT: {e}")))?;
