@@ -38,25 +38,11 @@ use measure::{
 };
 
 fn main() {
-    let bench = std::env::args().any(|arg| arg == "--bench");
-    let default_mib = if bench { 1024 } else { 8 };
-    let mib: u64 = std::env::var("DSTOR_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default_mib);
-    let runs = if bench { measure::BENCH_RUNS } else { 1 };
-    for tool in ["/usr/bin/time", "curl", "openssl"] {
-        if Command::new(tool).arg("--version").output().is_err() {
-            println!("note: {tool} is not installed; skipping the storage benchmark");
-            return;
-        }
+    let (mib, runs) = measure::size_and_runs();
+    if measure::missing(&["/usr/bin/time", "curl", "openssl"]) {
+        return;
     }
     let rows = with_fake(|server| measure(server, mib, runs));
-    if !bench {
-        println!(
-            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
-        );
-    }
     print_rows(
         mib,
         runs,

@@ -50,24 +50,11 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some(CHILD) {
         return child(&args[2..]);
     }
-    let bench = args.iter().any(|arg| arg == "--bench");
-    let mib: u64 = std::env::var("DSTOR_BENCH_MIB")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 1024 } else { 8 });
-    let runs = if bench { measure::BENCH_RUNS } else { 1 };
-    for tool in ["/usr/bin/time", "curl"] {
-        if Command::new(tool).arg("--version").output().is_err() {
-            println!("note: {tool} is not installed; skipping the storage benchmark");
-            return ExitCode::SUCCESS;
-        }
+    let (mib, runs) = measure::size_and_runs();
+    if measure::missing(&["/usr/bin/time", "curl"]) {
+        return ExitCode::SUCCESS;
     }
     let rows = with_fake(|server| measure(server, mib, runs));
-    if !bench {
-        println!(
-            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
-        );
-    }
     print_rows(
         mib,
         runs,

@@ -30,19 +30,9 @@ async fn progress_shows_under_a_pseudo_terminal_only() {
         return;
     }
     let command = format!("{} upload {file}", env!("CARGO_BIN_EXE_dstor"));
-    let mut script = Command::new("script");
-    script
-        .args(["-qfec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        // indicatif, like most terminal programs, draws nothing on a dumb terminal.
-        .env("TERM", "xterm")
-        .env("DSTOR_CACHE_DIR", cache.path())
-        .env("DSTOR_ENDPOINT", server.base_url())
-        .env("DSTOR_API_KEY", server.api_key());
-    let out = tokio::task::spawn_blocking(move || script.output().unwrap())
-        .await
-        .unwrap();
+    let mut script = in_terminal(&command, cache.path(), &server.base_url());
+    script.env("DSTOR_API_KEY", server.api_key());
+    let out = output(script).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("2.00 MiB"), "the bar shows the bytes: {text}");
@@ -70,17 +60,7 @@ async fn progress_shows_under_a_pseudo_terminal_only() {
         env!("CARGO_BIN_EXE_dstor"),
         target.display()
     );
-    let mut script = Command::new("script");
-    script
-        .args(["-qfec", &command, "/dev/null"])
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("TERM", "xterm")
-        .env("DSTOR_CACHE_DIR", cache.path())
-        .env("DSTOR_ENDPOINT", server.base_url());
-    let out = tokio::task::spawn_blocking(move || script.output().unwrap())
-        .await
-        .unwrap();
+    let out = output(in_terminal(&command, cache.path(), &server.base_url())).await;
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(text.contains("downloading"), "{text}");
@@ -89,4 +69,26 @@ async fn progress_shows_under_a_pseudo_terminal_only() {
         "the bar is erased at the end: {text}"
     );
     assert_eq!(std::fs::read(&target).unwrap().len(), 2 << 20);
+}
+
+/// `command` run by `script` (util-linux) under a pseudo-terminal, with nothing of this
+/// environment but `PATH`, and the cache and endpoint given.
+fn in_terminal(command: &str, cache: &std::path::Path, endpoint: &str) -> Command {
+    let mut script = Command::new("script");
+    script
+        .args(["-qfec", command, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        // indicatif, like most terminal programs, draws nothing on a dumb terminal.
+        .env("TERM", "xterm")
+        .env("DSTOR_CACHE_DIR", cache)
+        .env("DSTOR_ENDPOINT", endpoint);
+    script
+}
+
+/// Runs `command` off the runtime, which serves the fake meanwhile.
+async fn output(mut command: Command) -> std::process::Output {
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
 }

@@ -61,6 +61,29 @@ pub(crate) fn row(name: &str, runs: &[Run]) -> Row {
     }
 }
 
+/// What a storage benchmark runs: under `cargo bench` (`--bench` among the arguments) a
+/// 1 GiB file (`DSTOR_BENCH_MIB` sets another size) and [`BENCH_RUNS`] runs a command;
+/// else, as a smoke test, 8 MiB once.
+pub(crate) fn size_and_runs() -> (u64, usize) {
+    let bench = std::env::args().any(|arg| arg == "--bench");
+    let mib = std::env::var("DSTOR_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if bench { 1024 } else { 8 });
+    (mib, if bench { BENCH_RUNS } else { 1 })
+}
+
+/// Whether one of `tools` cannot be run (the first such is named on standard output).
+pub(crate) fn missing(tools: &[&str]) -> bool {
+    let missing = tools
+        .iter()
+        .find(|tool| Command::new(tool).arg("--version").output().is_err());
+    if let Some(tool) = missing {
+        println!("note: {tool} is not installed; skipping the storage benchmark");
+    }
+    missing.is_some()
+}
+
 /// The order three commands run in, round `round`: the six orders in turn. Over six rounds
 /// each command runs twice in each place, never twice in a row, and right after each other
 /// command three times: what ran just before a run was seen to change its time (a run right
@@ -201,9 +224,14 @@ pub(crate) fn write_file(path: &Path, mib: u64) {
 const MAX_RATIO: f64 = 1.25;
 const MAX_PEAK_MIB: f64 = 40.0;
 
-/// The table of `rows`, then each pair `(ours, baseline)` of `pairs` (rows found by the
+/// The table of `rows` (after a warning when `runs` is a smoke test's), then each pair `(ours, baseline)` of `pairs` (rows found by the
 /// start of their names) against the targets.
 pub(crate) fn print_rows(mib: u64, runs: usize, rows: &[Row], pairs: &[(&str, &str)]) {
+    if runs < BENCH_RUNS {
+        println!(
+            "smoke test (not `cargo bench`): the figures of an unoptimized build mean nothing"
+        );
+    }
     println!("{mib} MiB file, {runs} run(s) each, ours and the baseline in turn:");
     println!(
         "{:<34} {:>9} {:>9} {:>12} {:>9} {:>12}  each run (s)",

@@ -9,7 +9,7 @@ use dstor_storage::{Download, Progress, StorageError, Upload};
 use dstor_types::{Cid, CidBuilder};
 use http::{Request, Response};
 
-use crate::support::{HELLO_CID, scripted, scripted_storage, setup};
+use crate::support::{HELLO_CID, Setup, scripted, scripted_storage, setup};
 
 fn entries(dir: &std::path::Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
@@ -77,15 +77,20 @@ async fn an_uploaded_file_comes_back_verified_through_the_storage_node() {
     }
 }
 
-#[tokio::test]
-async fn wrong_bytes_are_refused_and_nothing_is_kept() {
-    let s = setup().await;
+/// Uploads `hello.txt` ("hello\n") through `s`: the CID it is stored under.
+async fn stored_hello(s: &Setup) -> Cid {
     let report = s
         .storage
         .upload(Upload::new().bytes("hello.txt", "hello\n"))
         .await
         .unwrap();
-    let cid = report.files[0].local_cid;
+    report.files[0].local_cid
+}
+
+#[tokio::test]
+async fn wrong_bytes_are_refused_and_nothing_is_kept() {
+    let s = setup().await;
+    let cid = stored_hello(&s).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("hello.txt");
     std::fs::write(&target, b"previous").unwrap();
@@ -170,12 +175,7 @@ async fn progress_counts_the_bytes_written_against_the_declared_length() {
 #[tokio::test]
 async fn without_verification_wrong_bytes_are_kept_and_reported_unverified() {
     let s = setup().await;
-    let report = s
-        .storage
-        .upload(Upload::new().bytes("hello.txt", "hello\n"))
-        .await
-        .unwrap();
-    let cid = report.files[0].local_cid;
+    let cid = stored_hello(&s).await;
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("served.txt");
 
