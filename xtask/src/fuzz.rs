@@ -2,11 +2,12 @@
 //! budget each instead of a few cases.
 //!
 //! Each target is one property test: of `dstor-types`' parsers
-//! (`crates/dstor-types/tests/properties`), or of `dstor-auth` on hostile configuration
-//! (`crates/dstor-auth/tests/hostile`). Both use one harness
+//! (`crates/dstor-types/tests/properties`), of `dstor-auth` on hostile configuration
+//! (`crates/dstor-auth/tests/hostile`), or of a private parser in a library's unit tests
+//! (`dstor-storage`'s redirect `Location`). All use one harness
 //! (`crates/dstor-types/tests/properties/harness.rs`), which reads `DSTOR_FUZZ_SECONDS`
 //! and loops batches of fresh random cases until the budget is spent. A failure is shrunk
-//! and saved by proptest under a `proptest-regressions/` directory beside the tests
+//! and saved by proptest under a `proptest-regressions/` directory of the package
 //! (commit it: every later run, `cargo test` included, replays it first). Stable Rust only.
 
 use std::process::Command;
@@ -18,7 +19,7 @@ use crate::{Failure, Result, cargo, root};
 pub(crate) struct Target {
     /// What `cargo xtask fuzz` calls it.
     pub(crate) name: &'static str,
-    /// The package, and its integration test binary.
+    /// The package, and its integration test binary (`lib`: its unit tests).
     pub(crate) package: &'static str,
     pub(crate) binary: &'static str,
     /// The test's path in that binary.
@@ -43,6 +44,29 @@ const fn auth(name: &'static str, test: &'static str) -> Target {
     }
 }
 
+const fn storage_lib(name: &'static str, test: &'static str) -> Target {
+    Target {
+        name,
+        package: "dstor-storage",
+        binary: LIB,
+        test,
+    }
+}
+
+/// The `binary` of a target in a library's unit tests.
+const LIB: &str = "lib";
+
+impl Target {
+    /// The arguments that pick the target's test binary.
+    fn selector(&self) -> Vec<&'static str> {
+        if self.binary == LIB {
+            vec!["--lib"]
+        } else {
+            vec!["--test", self.binary]
+        }
+    }
+}
+
 /// The targets.
 pub(crate) const TARGETS: &[Target] = &[
     types("api_key", "api_key::fuzz_api_key"),
@@ -61,6 +85,10 @@ pub(crate) const TARGETS: &[Target] = &[
     ),
     types("upload_status", "storage::fuzz_upload_status"),
     types("upload_token_answer", "storage::fuzz_upload_token_answer"),
+    storage_lib(
+        "redirect_location",
+        "redirect::tests::any_location_gives_a_safe_url_or_a_typed_error",
+    ),
     auth(
         "extreme_configs",
         "extremes::extreme_configs_never_panic_hang_or_serve_an_expired_token",
@@ -112,13 +140,19 @@ pub(crate) fn plan(args: &[String]) -> Result<Plan> {
 
 /// Runs every target of `plan` in turn, then prints the inputs each ran.
 pub(crate) fn run(plan: &Plan) -> Result {
-    let mut binaries: Vec<(&str, &str)> =
-        plan.targets.iter().map(|t| (t.package, t.binary)).collect();
+    let mut binaries: Vec<(&str, Vec<&str>)> = plan
+        .targets
+        .iter()
+        .map(|t| (t.package, t.selector()))
+        .collect();
     binaries.sort_unstable();
     binaries.dedup();
-    for (package, binary) in binaries {
+    for (package, selector) in binaries {
+        let binary = selector.join(" ");
         let build = Command::new(cargo())
-            .args(["test", "-p", package, "--test", binary, "--no-run"])
+            .args(["test", "-p", package])
+            .args(&selector)
+            .arg("--no-run")
             .current_dir(root())
             .status()
             .map_err(|e| Failure(format!("cargo could not start: {e}")))?;
@@ -129,16 +163,18 @@ pub(crate) fn run(plan: &Plan) -> Result {
         }
     }
     let mut summary = Vec::new();
-    for Target {
-        name,
-        package,
-        binary,
-        test,
-    } in &plan.targets
-    {
+    for target in &plan.targets {
+        let Target {
+            name,
+            package,
+            test,
+            ..
+        } = target;
         println!("\n==> fuzz {name} for {} s", plan.seconds);
         let output = Command::new(cargo())
-            .args(["test", "-q", "-p", package, "--test", binary, "--"])
+            .args(["test", "-q", "-p", package])
+            .args(target.selector())
+            .arg("--")
             .args(["--exact", test, "--nocapture"])
             .env("DSTOR_FUZZ_SECONDS", plan.seconds.to_string())
             .current_dir(root())
@@ -149,8 +185,8 @@ pub(crate) fn run(plan: &Plan) -> Result {
             print!("{}", String::from_utf8_lossy(&output.stdout));
             eprint!("{stderr}");
             return Err(Failure(format!(
-                "fuzz target {name} failed; the shrunk input is saved under {package}'s \
-                 tests/proptest-regressions/: commit it with the fix"
+                "fuzz target {name} failed; the shrunk input is saved in a \
+                 proptest-regressions/ directory of {package}: commit it with the fix"
             )));
         }
         let line = stderr
@@ -203,8 +239,12 @@ mod tests {
             test,
         } in TARGETS
         {
-            let dir = root().join(format!("crates/{package}/tests/{binary}"));
+            let dir = match *binary {
+                LIB => root().join(format!("crates/{package}/src")),
+                _ => root().join(format!("crates/{package}/tests/{binary}")),
+            };
             let (module, function) = test.split_once("::").unwrap();
+            let function = function.rsplit("::").next().unwrap();
             let source = std::fs::read_to_string(dir.join(format!("{module}.rs"))).unwrap();
             assert!(
                 source.contains(&format!("fn {function}()")),

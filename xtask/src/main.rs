@@ -32,8 +32,9 @@ commands:
              or HTTP client, dstor-auth on no HTTP client (normal edges, default features)
   fuzz [--seconds N] [TARGET...]
              run the property tests (dstor-types' parsers, dstor-auth's hostile
-             configurations) for N seconds per target (default 60; all targets unless
-             named), failures saved under the package's tests/proptest-regressions/
+             configurations, dstor-storage's redirects) for N seconds per target
+             (default 60; all targets unless named), failures saved under a
+             proptest-regressions/ directory of the package
   help       print this message
 ";
 

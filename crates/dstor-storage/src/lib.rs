@@ -23,6 +23,11 @@ mod authorize;
 mod download;
 mod error;
 mod fetch;
+/// The property runner shared with dstor-types' tests: a few cases under `cargo test`, a
+/// time budget under `cargo xtask fuzz`, failures saved and replayed.
+#[cfg(test)]
+#[path = "../../dstor-types/tests/properties/harness.rs"]
+mod harness;
 mod multipart;
 mod plan;
 mod progress;
