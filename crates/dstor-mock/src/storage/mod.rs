@@ -248,7 +248,16 @@ async fn receive_chunk(
             return refused.answer();
         }
     };
-    let received = spool::receive(storage, body, boundary).await;
+    let mut received = spool::receive(storage, body, boundary).await;
+    // A copy of content received before is not kept twice.
+    let mut copies = Vec::new();
+    for file in received.iter_mut().flatten() {
+        let kept = storage.keep(&file.cid, file.path.clone());
+        if kept != file.path {
+            copies.push(std::mem::replace(&mut file.path, kept));
+        }
+    }
+    spool::remove(copies).await;
     let mut uploads = lock(&storage.uploads);
     let Some(upload) = uploads.get_mut(&token) else {
         return message(StatusCode::INTERNAL_SERVER_ERROR, "the upload vanished");

@@ -119,16 +119,16 @@ pub(crate) async fn receive(
     match result {
         Ok(()) => Ok(files),
         Err(refusal) => {
-            remove(&files).await;
+            remove(files.into_iter().map(|file| file.path).collect()).await;
             Err(refusal)
         }
     }
 }
 
-/// Removes the spool files of `files`.
-pub(crate) async fn remove(files: &[Received]) {
-    for file in files {
-        let _ = tokio::fs::remove_file(&file.path).await;
+/// Removes the spool files at `paths`, if they are there.
+pub(crate) async fn remove(paths: Vec<PathBuf>) {
+    for path in paths {
+        let _ = tokio::fs::remove_file(path).await;
     }
 }
 

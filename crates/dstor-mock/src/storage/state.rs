@@ -95,6 +95,8 @@ pub(crate) struct Storage {
     /// The storage node's address.
     pub(crate) node_addr: SocketAddr,
     pub(crate) uploads: Mutex<HashMap<String, Upload>>,
+    /// The one spool file kept of each CID received, as IPFS keeps each block once.
+    kept: Mutex<HashMap<String, PathBuf>>,
     pub(crate) content: Mutex<HashMap<String, Content>>,
     faults: Mutex<VecDeque<StorageFault>>,
     node_requests: Mutex<Vec<RecordedRequest>>,
@@ -121,6 +123,7 @@ impl Storage {
             max_upload_bytes,
             node_addr,
             uploads: Mutex::default(),
+            kept: Mutex::default(),
             content: Mutex::default(),
             faults: Mutex::default(),
             node_requests: Mutex::default(),
@@ -185,6 +188,15 @@ impl Storage {
 
     pub(crate) fn chunk_posts(&self) -> Vec<RecordedChunk> {
         lock(&self.chunk_posts).clone()
+    }
+
+    /// The spool file that holds `cid` from now on: `path`, when it is the first copy
+    /// received, else the file of the first copy (and `path` is the caller's to remove).
+    pub(crate) fn keep(&self, cid: &str, path: PathBuf) -> PathBuf {
+        lock(&self.kept)
+            .entry(cid.to_owned())
+            .or_insert(path)
+            .clone()
     }
 
     /// Makes `files` readable through the gateway (the first copy of a CID wins).

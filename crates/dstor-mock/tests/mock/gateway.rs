@@ -2,7 +2,7 @@
 
 use dstor_mock::{FakeDstor, StorageFault};
 
-use crate::common::{Upload, pattern, request};
+use crate::common::{Upload, pattern, request, spooled};
 
 const HELLO: &str = "QmZULkCELmmk5XNfCgTnCyFgAVxBRBXyDHGGMVoLFLiXEN";
 
@@ -164,4 +164,40 @@ async fn a_wrong_bytes_node_changes_one_byte_once() {
     assert_eq!(wrong.body[1..], pattern(1000)[1..]);
     let right = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
     assert_eq!(right.body, pattern(1000));
+}
+
+#[tokio::test]
+async fn content_is_stored_once_however_often_it_is_uploaded() {
+    let server = FakeDstor::start().await.unwrap();
+    let first = Upload::start(&server, 1, "/").await;
+    let reply = first
+        .chunk(&[("hello.txt", b"hello\n"), ("again.txt", b"hello\n")])
+        .await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(spooled(&server), 1, "two parts, one content: one file kept");
+    let data = first.done().await;
+    assert_eq!(data[0]["Hash"], HELLO);
+    assert_eq!(data[1]["Hash"], HELLO);
+
+    // Later uploads of it, followed to DONE or not, add nothing either.
+    let unpolled = Upload::start(&server, 1, "/").await;
+    assert_eq!(unpolled.chunk(&[("x.txt", b"hello\n")]).await.status, 200);
+    let second = Upload::start(&server, 1, "/").await;
+    assert_eq!(second.chunk(&[("copy.txt", b"hello\n")]).await.status, 200);
+    let data = second.done().await;
+    assert_eq!(
+        data,
+        serde_json::json!([{"Hash": HELLO, "Name": "copy.txt"}])
+    );
+    assert_eq!(spooled(&server), 1);
+    let reply = request(server.node_addr(), "GET", &format!("/ipfs/{HELLO}/"), &[]).await;
+    assert_eq!(
+        (reply.status, reply.body.as_slice()),
+        (200, &b"hello\n"[..])
+    );
+
+    // Other content is kept beside it.
+    let other = Upload::start(&server, 1, "/").await;
+    assert_eq!(other.chunk(&[("b.txt", b"bye\n")]).await.status, 200);
+    assert_eq!(spooled(&server), 2);
 }
