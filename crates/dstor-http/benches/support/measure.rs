@@ -70,7 +70,31 @@ pub(crate) fn size_and_runs() -> (u64, usize) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if bench { 1024 } else { 8 });
-    (mib, if bench { BENCH_RUNS } else { 1 })
+    let runs = if bench { BENCH_RUNS } else { 1 };
+    if bench {
+        warn_if_memory_is_short(mib);
+    }
+    (mib, runs)
+}
+
+/// Warns when the page cache cannot hold what a run writes (the file, the fake's copy, the
+/// download) without reclaiming memory: the figures then say more of the machine than of the
+/// commands.
+fn warn_if_memory_is_short(mib: u64) {
+    let available = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+            line.split_whitespace().nth(1)?.parse::<u64>().ok()
+        });
+    if let Some(kib) = available.filter(|kib| kib / 1024 < 4 * mib) {
+        println!(
+            "warning: {} MiB of memory available, under the {} MiB the page cache needs here: \
+             writes will wait for reclaim, and the figures will say so",
+            kib / 1024,
+            4 * mib
+        );
+    }
 }
 
 /// Whether one of `tools` cannot be run (the first such is named on standard output).
