@@ -8,7 +8,7 @@ use http::header::{ALLOW, CONTENT_LENGTH, CONTENT_TYPE, LOCATION};
 use http::{HeaderValue, Method, Request, Response, StatusCode};
 
 use super::fault::{StorageFault, Target};
-use super::spool::FileBody;
+use super::served::FileBody;
 use crate::body::MockBody;
 use crate::record::RecordedRequest;
 use crate::service::{DropConnection, message};
@@ -76,7 +76,7 @@ pub(crate) async fn node_handle<B>(
         MockBody::full("x")
     } else {
         match tokio::fs::File::open(&content.path).await {
-            Ok(file) => MockBody::File(FileBody::new(file, content.size, corrupt)),
+            Ok(file) => MockBody::File(FileBody::new(file.into_std().await, content.size, corrupt)),
             Err(_) => {
                 return Ok(message(
                     StatusCode::INTERNAL_SERVER_ERROR,

@@ -5,6 +5,7 @@ mod accessors;
 mod cid;
 mod fault;
 mod gateway;
+mod served;
 mod spool;
 mod state;
 
@@ -19,7 +20,7 @@ use hyper::body::Incoming;
 
 pub use fault::{StorageEndpoint, StorageFault};
 pub(crate) use gateway::{content_path, node_handle, redirect};
-pub(crate) use spool::FileBody;
+pub(crate) use served::FileBody;
 use spool::Refusal;
 pub(crate) use state::Storage;
 pub use state::{RecordedChunk, RecordedUploadToken, StoredFile};

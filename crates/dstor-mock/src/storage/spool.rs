@@ -1,23 +1,16 @@
-//! Chunks streamed to spool files, and spool files streamed back.
+//! Chunks streamed to spool files.
 
-use std::io;
-use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
-
-use bytes::Bytes;
 use http::{Response, StatusCode};
 use http_body_util::BodyExt as _;
-use hyper::body::{Frame, Incoming};
-use tokio::io::{AsyncRead, AsyncWriteExt as _, ReadBuf};
+use hyper::body::Incoming;
+use std::io;
+use std::path::{Path, PathBuf};
+use tokio::io::AsyncWriteExt as _;
 
 use super::cid::CidV0;
 use super::state::Storage;
 use crate::body::MockBody;
 use crate::service::message;
-
-/// The most bytes read from a spool file per frame.
-const READ_SIZE: usize = 64 * 1024;
 
 /// The write buffer of a spool file: few, large writes.
 const WRITE_BUFFER: usize = 1024 * 1024;
@@ -161,56 +154,5 @@ pub(crate) async fn drain(mut body: Incoming, limit: u64) {
             }
             _ => break,
         }
-    }
-}
-
-/// A spool file streamed as a response body of a known length.
-#[derive(Debug)]
-pub(crate) struct FileBody {
-    file: tokio::fs::File,
-    remaining: u64,
-    buffer: Vec<u8>,
-    /// Whether the first byte is still to be changed (the wrong-bytes fault).
-    corrupt: bool,
-}
-
-impl FileBody {
-    /// Streams `len` bytes of `file`, the first of them changed if `corrupt`.
-    pub(crate) fn new(file: tokio::fs::File, len: u64, corrupt: bool) -> Self {
-        Self {
-            file,
-            remaining: len,
-            buffer: vec![0; READ_SIZE],
-            corrupt,
-        }
-    }
-
-    pub(crate) fn remaining(&self) -> u64 {
-        self.remaining
-    }
-
-    pub(crate) fn poll_frame(
-        &mut self,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        if self.remaining == 0 {
-            return Poll::Ready(None);
-        }
-        let want = usize::try_from(self.remaining).map_or(READ_SIZE, |left| left.min(READ_SIZE));
-        let mut read = ReadBuf::new(&mut self.buffer[..want]);
-        ready!(Pin::new(&mut self.file).poll_read(cx, &mut read))?;
-        let filled = read.filled();
-        if filled.is_empty() {
-            return Poll::Ready(Some(Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the spool file is shorter than its recorded size",
-            ))));
-        }
-        let mut data = filled.to_vec();
-        if std::mem::take(&mut self.corrupt) {
-            data[0] ^= 0xff;
-        }
-        self.remaining -= data.len() as u64;
-        Poll::Ready(Some(Ok(Frame::data(Bytes::from(data)))))
     }
 }

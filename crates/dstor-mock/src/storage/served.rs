@@ -1,0 +1,168 @@
+//! Spool files streamed back as response bodies.
+
+use std::fs::File;
+use std::io::{self, Read as _};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use hyper::body::Frame;
+use tokio::task::JoinHandle;
+
+/// The most bytes read from a spool file per frame.
+const READ_SIZE: usize = 256 * 1024;
+
+/// A spool file streamed as a response body of a known length. Each block is read on a
+/// blocking thread straight into the frame it is sent in, and the next block is read while
+/// this one is sent.
+#[derive(Debug)]
+pub(crate) struct FileBody {
+    /// The file, while no read is running.
+    file: Option<File>,
+    /// The read running, which hands the file back.
+    reading: Option<JoinHandle<(File, io::Result<Bytes>)>>,
+    /// Bytes not yet sent.
+    remaining: u64,
+    /// Bytes not yet asked of the file.
+    unread: u64,
+    /// Whether the first byte is still to be changed (the wrong-bytes fault).
+    corrupt: bool,
+}
+
+impl FileBody {
+    /// Streams `len` bytes of `file`, the first of them changed if `corrupt`.
+    pub(crate) fn new(file: File, len: u64, corrupt: bool) -> Self {
+        Self {
+            file: Some(file),
+            reading: None,
+            remaining: len,
+            unread: len,
+            corrupt,
+        }
+    }
+
+    /// Bytes not yet sent.
+    pub(crate) fn remaining(&self) -> u64 {
+        self.remaining
+    }
+
+    pub(crate) fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
+        if self.remaining == 0 {
+            return Poll::Ready(None);
+        }
+        self.read_ahead();
+        let Some(reading) = &mut self.reading else {
+            return Poll::Ready(Some(Err(io::Error::other("the spool file was lost"))));
+        };
+        let joined = ready!(Pin::new(reading).poll(cx));
+        self.reading = None;
+        let (file, read) = joined.map_err(io::Error::other)?;
+        self.file = Some(file);
+        let data = read?;
+        if data.is_empty() {
+            return Poll::Ready(Some(Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the spool file is shorter than its recorded size",
+            ))));
+        }
+        let data = if std::mem::take(&mut self.corrupt) {
+            let mut changed = data.to_vec();
+            changed[0] ^= 0xff;
+            Bytes::from(changed)
+        } else {
+            data
+        };
+        self.remaining = self.remaining.saturating_sub(data.len() as u64);
+        // The next block is read while hyper sends this one.
+        self.read_ahead();
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+
+    /// Starts reading the next block, unless a read runs or every byte was asked for.
+    fn read_ahead(&mut self) {
+        if self.reading.is_some() || self.unread == 0 || self.remaining == 0 {
+            return;
+        }
+        let Some(file) = self.file.take() else {
+            return;
+        };
+        let want = self.unread.min(READ_SIZE as u64);
+        self.unread -= want;
+        self.reading = Some(tokio::task::spawn_blocking(move || read_block(file, want)));
+    }
+}
+
+/// Reads up to `want` bytes of `file`: fewer only at its end.
+fn read_block(mut file: File, want: u64) -> (File, io::Result<Bytes>) {
+    let mut block = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_SIZE));
+    let read = (&mut file).take(want).read_to_end(&mut block);
+    (file, read.map(|_| Bytes::from(block)))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek as _, Write as _};
+
+    use super::*;
+
+    /// A file holding `len` bytes of a pattern, and the pattern.
+    fn file_of(len: usize) -> (File, Vec<u8>) {
+        let data: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(&data).unwrap();
+        file.rewind().unwrap();
+        (file, data)
+    }
+
+    /// Every frame of `body` until its end or its first error.
+    async fn frames(mut body: FileBody) -> (Vec<u8>, Option<io::Error>) {
+        let mut sent = Vec::new();
+        let declared = body.remaining();
+        while let Some(frame) = std::future::poll_fn(|cx| body.poll_frame(cx)).await {
+            match frame {
+                Ok(frame) => sent.extend_from_slice(frame.data_ref().unwrap()),
+                Err(error) => return (sent, Some(error)),
+            }
+            assert_eq!(body.remaining(), declared - sent.len() as u64);
+        }
+        (sent, None)
+    }
+
+    #[tokio::test]
+    async fn the_declared_length_is_sent_in_blocks_however_many() {
+        let len = 2 * READ_SIZE + 12_345;
+        let (file, data) = file_of(len);
+        let body = FileBody::new(file, len as u64, false);
+        let (sent, error) = frames(body).await;
+        assert!(error.is_none(), "{error:?}");
+        assert!(sent == data, "every byte, in order");
+
+        // A shorter declared length is all that is sent.
+        let (file, data) = file_of(len);
+        let (sent, error) = frames(FileBody::new(file, 1000, false)).await;
+        assert!(error.is_none(), "{error:?}");
+        assert_eq!(sent, data[..1000]);
+    }
+
+    #[tokio::test]
+    async fn a_file_shorter_than_recorded_ends_in_an_error_not_a_hang() {
+        let (file, data) = file_of(READ_SIZE + 10);
+        let body = FileBody::new(file, 3 * READ_SIZE as u64, false);
+        let (sent, error) = frames(body).await;
+        assert!(sent == data, "what the file holds is sent first");
+        let error = error.expect("an error at the end of the file");
+        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+    }
+
+    #[tokio::test]
+    async fn corrupt_changes_the_first_byte_only() {
+        let (file, data) = file_of(READ_SIZE + 1);
+        let (sent, _) = frames(FileBody::new(file, data.len() as u64, true)).await;
+        assert_eq!(sent.len(), data.len());
+        assert_ne!(sent[0], data[0]);
+        assert!(sent[1..] == data[1..]);
+    }
+}
