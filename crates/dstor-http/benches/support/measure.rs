@@ -13,9 +13,10 @@ use dstor_mock::FakeDstor;
 /// How many times `cargo bench` runs each command. Writing a 1 GiB file into the page cache
 /// of this project's 2-core VM was seen to take anywhere from 0.3 s to 3.4 s for the same
 /// `dd` (the guest reports free memory to its host, which must fault it back in), so one
-/// run says little: six give a median and a fastest run that both mean something, and let
-/// commands that take turns (two or three of them) hold each place equally often.
-pub(crate) const BENCH_RUNS: usize = 6;
+/// run says little: twelve give a median that moved by less than six did between runs of
+/// the same build, and let commands that take turns (two or three of them) hold each place
+/// equally often.
+pub(crate) const BENCH_RUNS: usize = 12;
 
 /// One measured command: the median and the fastest wall time, the largest peak RSS (KiB),
 /// and the median CPU times per run.
@@ -73,6 +74,7 @@ pub(crate) fn size_and_runs() -> (u64, usize) {
     let runs = if bench { BENCH_RUNS } else { 1 };
     if bench {
         warn_if_memory_is_short(mib);
+        note_page_reporting();
     }
     (mib, runs)
 }
@@ -93,6 +95,21 @@ fn warn_if_memory_is_short(mib: u64) {
              writes will wait for reclaim, and the figures will say so",
             kib / 1024,
             4 * mib
+        );
+    }
+}
+
+/// Says when the machine hands freed memory back to its hypervisor (free page reporting, on
+/// some cloud VMs): a page reused after that faults on the host, which was measured here at
+/// 0.4 to 2.6 s of system time per GiB of a new file (0.2 s when a file is rewritten in
+/// place). Every run that writes a file pays it, as much as the pages it gets were handed
+/// back, so runs vary by seconds whichever command it is: compare medians of many runs.
+fn note_page_reporting() {
+    let reported = std::fs::read_to_string("/sys/module/page_reporting/parameters/reported_kib");
+    if reported.is_ok_and(|kib| kib.trim() != "0") {
+        println!(
+            "note: this machine reports free memory to its hypervisor; a file written into \
+             reported pages costs up to seconds of system time more per GiB, on any run"
         );
     }
 }
@@ -123,6 +140,16 @@ pub(crate) fn order(round: usize) -> [usize; 3] {
         [2, 0, 1],
     ];
     ORDERS[round % ORDERS.len()]
+}
+
+/// The order two commands run in, round `round`: each goes first every other round, so
+/// that neither always runs right after the other (see [`order`]).
+pub(crate) fn pair(round: usize) -> [usize; 2] {
+    if round.is_multiple_of(2) {
+        [0, 1]
+    } else {
+        [1, 0]
+    }
 }
 
 /// `runs` with `waits[i]` taken off the wall time of run `i`.

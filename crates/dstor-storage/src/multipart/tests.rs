@@ -159,3 +159,15 @@ async fn a_file_that_shrinks_after_the_plan_fails_the_body() {
     let message = log.failed.lock().unwrap()[1].to_string();
     assert!(message.contains("could not be opened again"), "{message}");
 }
+
+#[tokio::test]
+async fn a_file_that_grows_after_the_plan_fails_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"0123").unwrap();
+    let (body, log) = body_of(Upload::new().file(&path)).await;
+    std::fs::write(&path, b"0123456789").unwrap();
+    collect(&body).await.unwrap_err();
+    let message = log.failed.lock().unwrap()[0].to_string();
+    assert!(message.contains("more than the 4 bytes"), "{message}");
+}
