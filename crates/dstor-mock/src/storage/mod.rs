@@ -258,7 +258,7 @@ async fn receive_chunk(
             copies.push(std::mem::replace(&mut file.path, kept));
         }
     }
-    spool::remove(copies).await;
+    spool::recycle(storage, copies).await;
     let mut uploads = lock(&storage.uploads);
     let Some(upload) = uploads.get_mut(&token) else {
         return message(StatusCode::INTERNAL_SERVER_ERROR, "the upload vanished");

@@ -89,7 +89,7 @@ pub(crate) async fn receive(
                 )));
             };
             let path = storage.spool_path();
-            let spooled = spool(field, &path).await;
+            let spooled = spool(field, &path, storage.take_spare()).await;
             match spooled {
                 Ok((cid, size)) => files.push(Received {
                     name,
@@ -118,6 +118,20 @@ pub(crate) async fn receive(
     }
 }
 
+/// Keeps one of `copies` (spool files of content kept already) as the spare, and removes
+/// the others.
+pub(crate) async fn recycle(storage: &Storage, mut copies: Vec<PathBuf>) {
+    if storage.wants_spare()
+        && let Some(copy) = copies.pop()
+    {
+        match tokio::fs::rename(&copy, storage.spare_path()).await {
+            Ok(()) => storage.set_spare(),
+            Err(_) => copies.push(copy),
+        }
+    }
+    remove(copies).await;
+}
+
 /// Removes the spool files at `paths`, if they are there.
 pub(crate) async fn remove(paths: Vec<PathBuf>) {
     for path in paths {
@@ -125,13 +139,29 @@ pub(crate) async fn remove(paths: Vec<PathBuf>) {
     }
 }
 
-/// Writes one part to `path`; returns its CID and length.
-async fn spool(mut field: multer::Field<'static>, path: &Path) -> Result<(String, u64), Refusal> {
+/// Writes one part to `path` (over the bytes of `spare`, renamed there, if given); returns
+/// its CID and length.
+async fn spool(
+    mut field: multer::Field<'static>,
+    path: &Path,
+    spare: Option<PathBuf>,
+) -> Result<(String, u64), Refusal> {
     let io_refusal = |error: io::Error| Refusal {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: format!("cannot spool the file: {error}"),
     };
-    let file = tokio::fs::File::create(path).await.map_err(io_refusal)?;
+    if let Some(spare) = spare {
+        // If the spare is gone, the part goes to a new file.
+        let _ = tokio::fs::rename(spare, path).await;
+    }
+    // Not truncated: the spare's pages are rewritten, and what is left past the end cut.
+    let file = tokio::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .await
+        .map_err(io_refusal)?;
     let mut file = tokio::io::BufWriter::with_capacity(WRITE_BUFFER, file);
     let mut cid = CidV0::new();
     let mut size = 0u64;
@@ -141,6 +171,7 @@ async fn spool(mut field: multer::Field<'static>, path: &Path) -> Result<(String
         file.write_all(&bytes).await.map_err(io_refusal)?;
     }
     file.flush().await.map_err(io_refusal)?;
+    file.get_mut().set_len(size).await.map_err(io_refusal)?;
     Ok((cid.finish(), size))
 }
 

@@ -201,3 +201,37 @@ async fn content_is_stored_once_however_often_it_is_uploaded() {
     assert_eq!(other.chunk(&[("b.txt", b"bye\n")]).await.status, 200);
     assert_eq!(spooled(&server), 2);
 }
+
+#[tokio::test]
+async fn a_spare_copy_takes_the_next_part_cut_to_its_length() {
+    let server = FakeDstor::start().await.unwrap();
+    let spare = server.spool_dir().join("spare");
+    let big = pattern(300_000);
+    let mut cid = String::new();
+    for _ in 0..2 {
+        let upload = Upload::start(&server, 1, "/").await;
+        assert_eq!(upload.chunk(&[("big.bin", &big)]).await.status, 200);
+        cid = upload.done().await[0]["Hash"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(spooled(&server), 1);
+    assert!(spare.exists(), "the second copy is kept as the spare");
+
+    let upload = Upload::start(&server, 1, "/").await;
+    assert_eq!(upload.chunk(&[("small.txt", b"small\n")]).await.status, 200);
+    let small = upload.done().await[0]["Hash"].as_str().unwrap().to_owned();
+    assert!(!spare.exists(), "the part was written over the spare");
+    let mut sizes: Vec<u64> = std::fs::read_dir(server.spool_dir())
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes, [6, 300_000], "the spare's old bytes cut off");
+    let node = server.node_addr();
+    let reply = request(node, "GET", &format!("/ipfs/{small}/"), &[]).await;
+    assert_eq!(
+        reply.body, b"small\n",
+        "the part's bytes only, not the spare's after them"
+    );
+    let reply = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
+    assert!(reply.body == big, "the content kept is untouched");
+}
