@@ -84,13 +84,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
                 sleeps.push(backoff(server.status_request_count() - polls));
                 continue;
             }
-            let upload_token = upload_token(&url, &token);
-            let mut curl = Command::new("curl");
-            curl.args(["-sSf", "-o", "/dev/null"])
-                .args(["-H", &format!("Authorization: Bearer {token}")])
-                .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
-                .args(["-F", &format!("file=@{file_arg}")])
-                .arg(format!("{url}/v1/upload/"));
+            let curl = measure::curl_upload(&url, &token, &file_arg);
             theirs.push(timed(curl, ticks).0);
         }
     }
@@ -161,18 +155,6 @@ fn backoff(polls: usize) -> Duration {
     (1..polls)
         .map(|poll| policy.interval(u32::try_from(poll).unwrap_or(u32::MAX)))
         .sum()
-}
-
-/// An upload token for one chunk, asked with curl.
-fn upload_token(url: &str, token: &str) -> String {
-    let mut curl = Command::new("curl");
-    curl.args(["-sSf", "-X", "POST"])
-        .args(["-H", &format!("Authorization: Bearer {token}")])
-        .args(["-H", "Content-Type: application/json"])
-        .args(["-d", r#"{"chunks_number":1,"folder_path":"/"}"#])
-        .arg(format!("{url}/v1/upload/get-token/"));
-    let body: serde_json::Value = serde_json::from_str(&output(curl)).expect("JSON");
-    body["token"].as_str().expect("an upload token").to_owned()
 }
 
 /// The trimmed standard output of a command that must succeed.

@@ -100,13 +100,7 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
                 ours.push(run);
                 continue;
             }
-            let upload_token = upload_token(&url, &token);
-            let mut curl = Command::new("curl");
-            curl.args(["-sSf", "-o", "/dev/null"])
-                .args(["-H", &format!("Authorization: Bearer {token}")])
-                .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
-                .args(["-F", &format!("file=@{file_arg}")])
-                .arg(format!("{url}/v1/upload/"));
+            let curl = measure::curl_upload(&url, &token, &file_arg);
             theirs.push(timed(curl, ticks).0);
         }
     }
@@ -161,21 +155,6 @@ fn access_token(server: &FakeDstor) -> String {
         let token = client.token().await.expect("an access token");
         token.expose_secret().to_owned()
     })
-}
-
-/// An upload token for one chunk, asked with curl (as a script would).
-fn upload_token(url: &str, token: &str) -> String {
-    let output = Command::new("curl")
-        .args(["-sSf", "-X", "POST"])
-        .args(["-H", &format!("Authorization: Bearer {token}")])
-        .args(["-H", "Content-Type: application/json"])
-        .args(["-d", r#"{"chunks_number":1,"folder_path":"/"}"#])
-        .arg(format!("{url}/v1/upload/get-token/"))
-        .output()
-        .expect("curl runs");
-    assert!(output.status.success(), "get-token failed");
-    let body: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    body["token"].as_str().expect("an upload token").to_owned()
 }
 
 fn client_of(url: &str, key: &str) -> DstorClient {

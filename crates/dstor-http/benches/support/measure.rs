@@ -142,6 +142,34 @@ pub(crate) fn order(round: usize) -> [usize; 3] {
     ORDERS[round % ORDERS.len()]
 }
 
+/// `curl -F file=@<file>` of one chunk to the fake at `url`, with the access token `token`
+/// and an upload token asked for beforehand (so that the command is the upload alone).
+pub(crate) fn curl_upload(url: &str, token: &str, file: &str) -> Command {
+    let upload_token = upload_token(url, token);
+    let mut curl = Command::new("curl");
+    curl.args(["-sSf", "-o", "/dev/null"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", &format!("x-dstor-upload-token: {upload_token}")])
+        .args(["-F", &format!("file=@{file}")])
+        .arg(format!("{url}/v1/upload/"));
+    curl
+}
+
+/// An upload token for one chunk, asked with curl.
+fn upload_token(url: &str, token: &str) -> String {
+    let output = Command::new("curl")
+        .args(["-sSf", "-X", "POST"])
+        .args(["-H", &format!("Authorization: Bearer {token}")])
+        .args(["-H", "Content-Type: application/json"])
+        .args(["-d", r#"{"chunks_number":1,"folder_path":"/"}"#])
+        .arg(format!("{url}/v1/upload/get-token/"))
+        .output()
+        .expect("curl runs");
+    assert!(output.status.success(), "get-token failed");
+    let body: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    body["token"].as_str().expect("an upload token").to_owned()
+}
+
 /// The order two commands run in, round `round`: each goes first every other round, so
 /// that neither always runs right after the other (see [`order`]).
 pub(crate) fn pair(round: usize) -> [usize; 2] {
