@@ -59,9 +59,9 @@ impl FakeDstor {
     }
 
     /// The directory uploads are spooled to; it is removed when the server
-    /// stops or is dropped. It holds one file per CID stored, and at most one
-    /// more, `spare`: a copy of content stored already, which the next part
-    /// received is written over.
+    /// stops or is dropped. It holds one file per CID stored, one per part
+    /// being received, and at most one more, `spare`: a copy of content stored
+    /// already, which the next part received is written over.
     pub fn spool_dir(&self) -> &Path {
         &self.shared.storage.spool_dir
     }

@@ -54,8 +54,9 @@ impl FileBody {
             return Poll::Ready(None);
         }
         self.read_ahead();
+        // No read runs only when every byte was asked for and fewer came: the file ended.
         let Some(reading) = &mut self.reading else {
-            return Poll::Ready(Some(Err(io::Error::other("the spool file was lost"))));
+            return Poll::Ready(Some(Err(shorter())));
         };
         let joined = ready!(Pin::new(reading).poll(cx));
         self.reading = None;
@@ -63,10 +64,7 @@ impl FileBody {
         self.file = Some(file);
         let data = read?;
         if data.is_empty() {
-            return Poll::Ready(Some(Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the spool file is shorter than its recorded size",
-            ))));
+            return Poll::Ready(Some(Err(shorter())));
         }
         let data = if std::mem::take(&mut self.corrupt) {
             let mut changed = data.to_vec();
@@ -93,6 +91,14 @@ impl FileBody {
         self.unread -= want;
         self.reading = Some(tokio::task::spawn_blocking(move || read_block(file, want)));
     }
+}
+
+/// The error of a spool file shorter than its recorded size.
+fn shorter() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::UnexpectedEof,
+        "the spool file is shorter than its recorded size",
+    )
 }
 
 /// Reads up to `want` bytes of `file`: fewer only at its end.
@@ -149,12 +155,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_file_shorter_than_recorded_ends_in_an_error_not_a_hang() {
-        let (file, data) = file_of(READ_SIZE + 10);
-        let body = FileBody::new(file, 3 * READ_SIZE as u64, false);
-        let (sent, error) = frames(body).await;
-        assert!(sent == data, "what the file holds is sent first");
-        let error = error.expect("an error at the end of the file");
-        assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof);
+        // The file ends at a block's start, or within the last block asked for.
+        for recorded in [3 * READ_SIZE, READ_SIZE + 100] {
+            let (file, data) = file_of(READ_SIZE + 10);
+            let body = FileBody::new(file, recorded as u64, false);
+            let (sent, error) = frames(body).await;
+            assert!(sent == data, "what the file holds is sent first");
+            let error = error.expect("an error at the end of the file");
+            assert_eq!(error.kind(), io::ErrorKind::UnexpectedEof, "{recorded}");
+        }
     }
 
     #[tokio::test]

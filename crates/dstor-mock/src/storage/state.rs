@@ -97,8 +97,9 @@ pub(crate) struct Storage {
     pub(crate) uploads: Mutex<HashMap<String, Upload>>,
     /// The one spool file kept of each CID received, as IPFS keeps each block once.
     kept: Mutex<HashMap<String, PathBuf>>,
-    /// Whether a copy's spool file waits at the spare path, to be rewritten in place by the
-    /// next part received (see [`Storage::take_spare`]).
+    /// Whether a copy's spool file was left at the spare path, to be rewritten in place by
+    /// the next part received (see [`Storage::take_spare`]). A hint: with parts received at
+    /// once it can be wrong either way, which costs only a new file or a spare unused.
     spare: Mutex<bool>,
     pub(crate) content: Mutex<HashMap<String, Content>>,
     faults: Mutex<VecDeque<StorageFault>>,
@@ -164,9 +165,8 @@ impl Storage {
 
     /// The spare spool file (a copy's, of content kept already), for the caller to rename and
     /// rewrite in place; `None` when there is none. Rewriting pages already in the page cache
-    /// costs a fraction of writing new ones where the machine hands freed memory back to its
-    /// hypervisor (a GiB on this project's VMs: 0.2 s in place, 0.4 to 2.6 s into new pages),
-    /// so that the fake's own cost weighs less in what it measures of a client.
+    /// costs a fraction of writing new ones on machines that hand freed memory back to their
+    /// hypervisor, so that the fake's own cost weighs less in what it measures of a client.
     pub(crate) fn take_spare(&self) -> Option<PathBuf> {
         std::mem::take(&mut *lock(&self.spare)).then(|| self.spare_path())
     }
@@ -220,7 +220,7 @@ impl Storage {
     }
 
     /// The spool file that holds `cid` from now on: `path`, when it is the first copy
-    /// received, else the file of the first copy (and `path` is the caller's to remove).
+    /// received, else the file of the first copy (and `path` is the caller's to recycle).
     pub(crate) fn keep(&self, cid: &str, path: PathBuf) -> PathBuf {
         lock(&self.kept)
             .entry(cid.to_owned())

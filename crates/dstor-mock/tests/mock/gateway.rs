@@ -215,6 +215,8 @@ async fn a_spare_copy_takes_the_next_part_cut_to_its_length() {
     }
     assert_eq!(spooled(&server), 1);
     assert!(spare.exists(), "the second copy is kept as the spare");
+    #[cfg(unix)]
+    let spare_inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(&spare).unwrap());
 
     let upload = Upload::start(&server, 1, "/").await;
     assert_eq!(upload.chunk(&[("small.txt", b"small\n")]).await.status, 200);
@@ -226,12 +228,22 @@ async fn a_spare_copy_takes_the_next_part_cut_to_its_length() {
         .collect();
     sizes.sort_unstable();
     assert_eq!(sizes, [6, 300_000], "the spare's old bytes cut off");
+    #[cfg(unix)]
+    {
+        let rewritten = std::fs::read_dir(server.spool_dir())
+            .unwrap()
+            .map(|entry| entry.unwrap().metadata().unwrap())
+            .find(|meta| meta.len() == 6)
+            .unwrap();
+        assert_eq!(
+            std::os::unix::fs::MetadataExt::ino(&rewritten),
+            spare_inode,
+            "the part was written into the spare's file, not a new one"
+        );
+    }
     let node = server.node_addr();
     let reply = request(node, "GET", &format!("/ipfs/{small}/"), &[]).await;
-    assert_eq!(
-        reply.body, b"small\n",
-        "the part's bytes only, not the spare's after them"
-    );
+    assert_eq!(reply.body, b"small\n");
     let reply = request(node, "GET", &format!("/ipfs/{cid}/"), &[]).await;
     assert!(reply.body == big, "the content kept is untouched");
 }
