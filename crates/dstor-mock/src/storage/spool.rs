@@ -1,10 +1,11 @@
 //! Chunks streamed to spool files.
 
+use std::io;
+use std::path::{Path, PathBuf};
+
 use http::{Response, StatusCode};
 use http_body_util::BodyExt as _;
 use hyper::body::Incoming;
-use std::io;
-use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt as _;
 
 use super::cid::CidV0;
