@@ -13,8 +13,8 @@ use dstor_mock::FakeDstor;
 /// How many times `cargo bench` runs each command. Writing a 1 GiB file into the page cache
 /// of this project's 2-core VM was seen to take anywhere from 0.3 s to 3.4 s for the same
 /// `dd` (the guest reports free memory to its host, which must fault it back in), so one
-/// run says little: twelve give a median that moved by less than six did between runs of
-/// the same build, and let commands that take turns (two or three of them) hold each place
+/// run says little: twelve give a median that a few such runs move less than they move
+/// one of six, and let commands that take turns (two or three of them) hold each place
 /// equally often.
 pub(crate) const BENCH_RUNS: usize = 12;
 
