@@ -81,7 +81,7 @@ impl FileBody {
 
     /// Starts reading the next block, unless a read runs or every byte was asked for.
     fn read_ahead(&mut self) {
-        if self.reading.is_some() || self.unread == 0 || self.remaining == 0 {
+        if self.reading.is_some() || self.unread == 0 {
             return;
         }
         let Some(file) = self.file.take() else {

@@ -90,7 +90,7 @@ pub(crate) async fn receive(
                 )));
             };
             let path = storage.spool_path();
-            let spooled = spool(field, &path, storage.take_spare()).await;
+            let spooled = spool(field, &path, &storage.spare_path()).await;
             match spooled {
                 Ok((cid, size)) => files.push(Received {
                     name,
@@ -119,16 +119,15 @@ pub(crate) async fn receive(
     }
 }
 
-/// Keeps one of `copies` (spool files of content kept already) as the spare, and removes
-/// the others.
+/// Keeps one of `copies` (spool files of content kept already) as the spare, replacing any
+/// spare there, and removes the others.
 pub(crate) async fn recycle(storage: &Storage, mut copies: Vec<PathBuf>) {
-    if storage.wants_spare()
-        && let Some(copy) = copies.pop()
+    if let Some(copy) = copies.pop()
+        && tokio::fs::rename(&copy, storage.spare_path())
+            .await
+            .is_err()
     {
-        match tokio::fs::rename(&copy, storage.spare_path()).await {
-            Ok(()) => storage.set_spare(),
-            Err(_) => copies.push(copy),
-        }
+        copies.push(copy);
     }
     remove(copies).await;
 }
@@ -140,21 +139,19 @@ pub(crate) async fn remove(paths: Vec<PathBuf>) {
     }
 }
 
-/// Writes one part to `path` (over the bytes of `spare`, renamed there, if given); returns
-/// its CID and length.
+/// Writes one part to `path`, over the bytes of the file at `spare` if one is there (renamed
+/// to `path`: of parts received at once, one gets it); returns its CID and length.
 async fn spool(
     mut field: multer::Field<'static>,
     path: &Path,
-    spare: Option<PathBuf>,
+    spare: &Path,
 ) -> Result<(String, u64), Refusal> {
     let io_refusal = |error: io::Error| Refusal {
         status: StatusCode::INTERNAL_SERVER_ERROR,
         message: format!("cannot spool the file: {error}"),
     };
-    if let Some(spare) = spare {
-        // If the spare is gone, the part goes to a new file.
-        let _ = tokio::fs::rename(spare, path).await;
-    }
+    // Without a spare, the part goes to a new file.
+    let _ = tokio::fs::rename(spare, path).await;
     // Not truncated: the spare's pages are rewritten, and what is left past the end cut.
     let file = tokio::fs::OpenOptions::new()
         .write(true)

@@ -97,10 +97,6 @@ pub(crate) struct Storage {
     pub(crate) uploads: Mutex<HashMap<String, Upload>>,
     /// The one spool file kept of each CID received, as IPFS keeps each block once.
     kept: Mutex<HashMap<String, PathBuf>>,
-    /// Whether a copy's spool file was left at the spare path, to be rewritten in place by
-    /// the next part received (see [`Storage::take_spare`]). A hint: with parts received at
-    /// once it can be wrong either way, which costs only a new file or a spare unused.
-    spare: Mutex<bool>,
     pub(crate) content: Mutex<HashMap<String, Content>>,
     faults: Mutex<VecDeque<StorageFault>>,
     node_requests: Mutex<Vec<RecordedRequest>>,
@@ -128,7 +124,6 @@ impl Storage {
             node_addr,
             uploads: Mutex::default(),
             kept: Mutex::default(),
-            spare: Mutex::default(),
             content: Mutex::default(),
             faults: Mutex::default(),
             node_requests: Mutex::default(),
@@ -163,28 +158,13 @@ impl Storage {
         self.spool_dir.join(format!("part-{n}"))
     }
 
-    /// The spare spool file (a copy's, of content kept already), for the caller to rename and
-    /// rewrite in place; `None` when there is none. Rewriting pages already in the page cache
-    /// costs a fraction of writing new ones on machines that hand freed memory back to their
-    /// hypervisor, so that the fake's own cost weighs less in what it measures of a client.
-    pub(crate) fn take_spare(&self) -> Option<PathBuf> {
-        std::mem::take(&mut *lock(&self.spare)).then(|| self.spare_path())
-    }
-
-    /// Where the spare spool file is kept: one at most, whatever is renamed there replacing
-    /// it.
+    /// Where a copy's spool file (of content kept already) waits to be renamed and rewritten
+    /// in place by the next part received: one at most, since a rename there replaces it.
+    /// Rewriting pages already in the page cache costs a fraction of writing new ones on
+    /// machines that hand freed memory back to their hypervisor, so that the fake's own cost
+    /// weighs less in what it measures of a client.
     pub(crate) fn spare_path(&self) -> PathBuf {
         self.spool_dir.join("spare")
-    }
-
-    /// Whether no file waits at [`Storage::spare_path`].
-    pub(crate) fn wants_spare(&self) -> bool {
-        !*lock(&self.spare)
-    }
-
-    /// Says that a file was renamed to [`Storage::spare_path`].
-    pub(crate) fn set_spare(&self) {
-        *lock(&self.spare) = true;
     }
 
     pub(crate) fn record_node(&self, request: RecordedRequest) {
