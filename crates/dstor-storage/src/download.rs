@@ -56,6 +56,9 @@ impl Inner {
         check_cid(cid)?;
         let mut sink = FileSink::create(path).await?;
         let (mut body, redirects, len) = self.fetch(cid).await?;
+        if let Some(len) = len.filter(|&len| len > 0) {
+            sink.reserve(len).await?;
+        }
         let mut builder = CidBuilder::new();
         while let Some(data) = next_block(&mut body).await? {
             builder.update(&data);

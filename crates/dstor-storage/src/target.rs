@@ -15,6 +15,10 @@ use crate::download::WRITE_BUFFER;
 #[derive(Debug)]
 pub(crate) struct FileSink {
     file: BufWriter<tokio::fs::File>,
+    /// Bytes appended.
+    written: u64,
+    /// Bytes of disk space reserved.
+    reserved: u64,
     temp: TempPath,
     target: PathBuf,
 }
@@ -57,25 +61,52 @@ impl FileSink {
             .into_parts();
         Ok(Self {
             file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
+            written: 0,
+            reserved: 0,
             temp,
             target,
         })
     }
 
+    /// Reserves disk space for `len` bytes, where the file system can, so that a disk too
+    /// full for them fails the download before it starts rather than near its end. Call it
+    /// before the first write.
+    pub(crate) async fn reserve(&mut self, len: u64) -> Result<(), StorageError> {
+        let reserved = async {
+            let file = self.file.get_ref().try_clone().await?.into_std().await;
+            tokio::task::spawn_blocking(move || reserve(&file, len))
+                .await
+                .map_err(io::Error::other)?
+        };
+        reserved.await.map_err(|source| self.write_error(source))?;
+        self.reserved = len;
+        Ok(())
+    }
+
     /// Appends `data`.
     pub(crate) async fn write(&mut self, data: &[u8]) -> Result<(), StorageError> {
+        self.written += data.len() as u64;
         self.file
             .write_all(data)
             .await
             .map_err(|source| self.write_error(source))
     }
 
-    /// Flushes the file and renames it to the target, replacing any file there.
+    /// Flushes the file, gives back disk space reserved beyond its end, and renames it to
+    /// the target, replacing any file there.
     pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
         self.file
             .flush()
             .await
             .map_err(|source| self.write_error(source))?;
+        if self.reserved > self.written {
+            // Cutting a file to its own length frees the blocks reserved past its end.
+            self.file
+                .get_ref()
+                .set_len(self.written)
+                .await
+                .map_err(|source| self.write_error(source))?;
+        }
 
         let Self {
             file, temp, target, ..
@@ -98,6 +129,32 @@ impl FileSink {
             source,
         }
     }
+}
+
+/// Allocates `len` bytes of `file` without changing its length. A file system that cannot
+/// is no error; one without the space is.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reserve(file: &std::fs::File, len: u64) -> io::Result<()> {
+    use rustix::fs::{FallocateFlags, fallocate};
+
+    reservation(fallocate(file, FallocateFlags::KEEP_SIZE, 0, len))
+}
+
+/// What a reservation's outcome means for the download.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn reservation(outcome: Result<(), rustix::io::Errno>) -> io::Result<()> {
+    use rustix::io::Errno;
+
+    match outcome {
+        Ok(()) | Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(()),
+        Err(errno) => Err(errno.into()),
+    }
+}
+
+/// Elsewhere, nothing is reserved.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn reserve(_file: &std::fs::File, _len: u64) -> io::Result<()> {
+    Ok(())
 }
 
 #[cfg(test)]
@@ -154,5 +211,53 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, StorageError::Write { .. }), "{err:?}");
         assert!(err.to_string().contains("no/such/dir"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn reserved_space_past_the_end_is_given_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("short.bin");
+        let mut sink = FileSink::create(&target).await.unwrap();
+        sink.reserve(4 << 20).await.unwrap();
+        let temp = dir.path().join(&entries(dir.path())[0]);
+        assert_eq!(
+            std::fs::metadata(&temp).unwrap().len(),
+            0,
+            "a reservation does not lengthen the file"
+        );
+        let reserved = allocated(&temp);
+        sink.write(b"ten bytes!").await.unwrap();
+        sink.commit().await.unwrap();
+        assert_eq!(std::fs::read(&target).unwrap(), b"ten bytes!");
+        // Where the file system reserved the space, the commit gave it back.
+        if reserved >= 4 << 20 {
+            assert!(allocated(&target) < 1 << 20, "{}", allocated(&target));
+        }
+    }
+
+    /// Bytes of disk allocated to the file at `path`.
+    #[cfg(unix)]
+    fn allocated(path: &Path) -> u64 {
+        use std::os::unix::fs::MetadataExt as _;
+        std::fs::metadata(path).unwrap().blocks() * 512
+    }
+
+    #[cfg(not(unix))]
+    fn allocated(_path: &Path) -> u64 {
+        0
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[test]
+    fn a_full_disk_fails_the_reservation_and_a_file_system_that_cannot_reserve_does_not() {
+        use rustix::io::Errno;
+
+        let full = reservation(Err(Errno::NOSPC)).unwrap_err();
+        assert_eq!(full.kind(), io::ErrorKind::StorageFull);
+        let quota = reservation(Err(Errno::DQUOT)).unwrap_err();
+        assert_eq!(quota.kind(), io::ErrorKind::QuotaExceeded);
+        for unsupported in [Errno::OPNOTSUPP, Errno::NOSYS, Errno::INVAL] {
+            reservation(Err(unsupported)).unwrap();
+        }
     }
 }
