@@ -130,15 +130,15 @@ impl Storage {
     /// untouched. The file is not synced to the disk (as `curl -o` and `ipfs get` do not):
     /// where it must survive a power loss, open it and call `File::sync_all` after this.
     ///
-    /// Where the file system can (Linux), the length the gateway declares is reserved on
-    /// the disk before the first byte is read, so a disk too full for the file fails the
-    /// download at its start.
+    /// A disk too small for the length the gateway declares fails the download before its
+    /// first byte is written (on Linux, where the file system can tell).
     ///
     /// # Errors
     ///
     /// As [`Storage::download_to_writer`], and [`StorageError::Write`] when the file cannot
-    /// be written (its source's kind is [`std::io::ErrorKind::StorageFull`] when the disk
-    /// has no room for it).
+    /// be written; its source's kind is [`std::io::ErrorKind::StorageFull`],
+    /// [`QuotaExceeded`](std::io::ErrorKind::QuotaExceeded) or
+    /// [`FileTooLarge`](std::io::ErrorKind::FileTooLarge) when the file does not fit.
     pub async fn download_to_file(
         &self,
         cid: &Cid,

@@ -69,17 +69,24 @@ impl FileSink {
     }
 
     /// Reserves disk space for `len` bytes, where the file system can, so that a disk too
-    /// full for them fails the download before it starts rather than near its end. Call it
+    /// small for them fails the download before it starts rather than near its end. Call it
     /// before the first write.
     pub(crate) async fn reserve(&mut self, len: u64) -> Result<(), StorageError> {
-        let reserved = async {
-            let file = self.file.get_ref().try_clone().await?.into_std().await;
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use std::os::fd::AsFd as _;
+
+            let file = self.file.get_ref().as_fd().try_clone_to_owned();
+            let file = std::fs::File::from(file.map_err(|source| self.write_error(source))?);
             tokio::task::spawn_blocking(move || reserve(&file, len))
                 .await
-                .map_err(io::Error::other)?
-        };
-        reserved.await.map_err(|source| self.write_error(source))?;
-        self.reserved = len;
+                .map_err(io::Error::other)
+                .and_then(|r| r)
+                .map_err(|source| self.write_error(source))?;
+            self.reserved = len;
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        let _ = len;
         Ok(())
     }
 
@@ -131,30 +138,37 @@ impl FileSink {
     }
 }
 
-/// Allocates `len` bytes of `file` without changing its length. A file system that cannot
-/// is no error; one without the space is.
+/// Allocates `len` bytes of `file` without changing its length. Where the file system
+/// cannot reserve space, nothing is reserved, and that is no error; a disk without room
+/// for `len` bytes is.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn reserve(file: &std::fs::File, len: u64) -> io::Result<()> {
-    use rustix::fs::{FallocateFlags, fallocate};
+    use rustix::fs::{FallocateFlags, fallocate, fstatvfs};
 
+    // Asking for more than is free would fill the disk for everyone before failing.
+    if let Ok(stats) = fstatvfs(file) {
+        let free = stats.f_bavail.saturating_mul(stats.f_frsize);
+        if len > free {
+            return Err(io::Error::new(
+                io::ErrorKind::StorageFull,
+                format!("{len} bytes do not fit in the {free} bytes free on its disk"),
+            ));
+        }
+    }
     reservation(fallocate(file, FallocateFlags::KEEP_SIZE, 0, len))
 }
 
-/// What a reservation's outcome means for the download.
+/// What a reservation's outcome means for the download: only a lack of room fails it.
+/// Anything else (a file system that cannot reserve, a system call filtered out or
+/// interrupted) leaves the writes to decide.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn reservation(outcome: Result<(), rustix::io::Errno>) -> io::Result<()> {
     use rustix::io::Errno;
 
     match outcome {
-        Ok(()) | Err(Errno::OPNOTSUPP | Errno::NOSYS | Errno::INVAL) => Ok(()),
-        Err(errno) => Err(errno.into()),
+        Err(errno @ (Errno::NOSPC | Errno::DQUOT | Errno::FBIG)) => Err(errno.into()),
+        Ok(()) | Err(_) => Ok(()),
     }
-}
-
-/// Elsewhere, nothing is reserved.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn reserve(_file: &std::fs::File, _len: u64) -> io::Result<()> {
-    Ok(())
 }
 
 #[cfg(test)]
@@ -252,12 +266,47 @@ mod tests {
     fn a_full_disk_fails_the_reservation_and_a_file_system_that_cannot_reserve_does_not() {
         use rustix::io::Errno;
 
-        let full = reservation(Err(Errno::NOSPC)).unwrap_err();
-        assert_eq!(full.kind(), io::ErrorKind::StorageFull);
-        let quota = reservation(Err(Errno::DQUOT)).unwrap_err();
-        assert_eq!(quota.kind(), io::ErrorKind::QuotaExceeded);
-        for unsupported in [Errno::OPNOTSUPP, Errno::NOSYS, Errno::INVAL] {
-            reservation(Err(unsupported)).unwrap();
+        for (errno, kind) in [
+            (Errno::NOSPC, io::ErrorKind::StorageFull),
+            (Errno::DQUOT, io::ErrorKind::QuotaExceeded),
+            (Errno::FBIG, io::ErrorKind::FileTooLarge),
+        ] {
+            assert_eq!(reservation(Err(errno)).unwrap_err().kind(), kind);
         }
+        for cannot in [
+            Errno::OPNOTSUPP,
+            Errno::NOSYS,
+            Errno::INVAL,
+            Errno::INTR,
+            Errno::PERM,
+        ] {
+            reservation(Err(cannot)).unwrap();
+        }
+    }
+
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    #[tokio::test]
+    async fn a_length_the_disk_has_no_room_for_fails_before_anything_is_allocated() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("huge.bin");
+        let mut sink = FileSink::create(&target).await.unwrap();
+        let err = sink.reserve(1 << 62).await.unwrap_err();
+        let StorageError::Write {
+            source,
+            path: Some(path),
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(source.kind(), io::ErrorKind::StorageFull, "{err}");
+        assert_eq!(path, &target);
+        assert!(err.to_string().contains("huge.bin"), "{err}");
+        let temp = dir.path().join(&entries(dir.path())[0]);
+        assert_eq!(allocated(&temp), 0, "nothing was allocated");
+        drop(sink);
+        assert!(
+            entries(dir.path()).is_empty(),
+            "nothing is left beside the target"
+        );
     }
 }
