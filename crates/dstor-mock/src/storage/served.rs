@@ -17,10 +17,7 @@ const READ_SIZE: usize = 256 * 1024;
 /// this one is sent.
 #[derive(Debug)]
 pub(crate) struct FileBody {
-    /// The file, while no read is running.
-    file: Option<File>,
-    /// The read running, which hands the file back.
-    reading: Option<JoinHandle<(File, io::Result<Bytes>)>>,
+    file: Source,
     /// Bytes not yet sent.
     remaining: u64,
     /// Bytes not yet asked of the file.
@@ -29,12 +26,22 @@ pub(crate) struct FileBody {
     corrupt: bool,
 }
 
+/// Where the file is.
+#[derive(Debug)]
+enum Source {
+    /// No read runs.
+    Idle(File),
+    /// A read runs on a blocking thread; it hands the file back.
+    Reading(JoinHandle<(File, io::Result<Bytes>)>),
+    /// The read panicked, and the file went with it.
+    Lost,
+}
+
 impl FileBody {
     /// Streams `len` bytes of `file`, the first of them changed if `corrupt`.
     pub(crate) fn new(file: File, len: u64, corrupt: bool) -> Self {
         Self {
-            file: Some(file),
-            reading: None,
+            file: Source::Idle(file),
             remaining: len,
             unread: len,
             corrupt,
@@ -54,14 +61,17 @@ impl FileBody {
             return Poll::Ready(None);
         }
         self.read_ahead();
-        // No read runs only when every byte was asked for and fewer came: the file ended.
-        let Some(reading) = &mut self.reading else {
-            return Poll::Ready(Some(Err(shorter())));
+        let reading = match &mut self.file {
+            Source::Reading(reading) => reading,
+            // Every byte was asked for and fewer came: the file ended.
+            Source::Idle(_) => return Poll::Ready(Some(Err(shorter()))),
+            Source::Lost => return Poll::Ready(Some(Err(io::Error::other("a read panicked")))),
         };
-        let joined = ready!(Pin::new(reading).poll(cx));
-        self.reading = None;
-        let (file, read) = joined.map_err(io::Error::other)?;
-        self.file = Some(file);
+        let (file, read) = ready!(Pin::new(reading).poll(cx)).map_err(|panicked| {
+            self.file = Source::Lost;
+            io::Error::other(panicked)
+        })?;
+        self.file = Source::Idle(file);
         let data = read?;
         if data.is_empty() {
             return Poll::Ready(Some(Err(shorter())));
@@ -81,15 +91,17 @@ impl FileBody {
 
     /// Starts reading the next block, unless a read runs or every byte was asked for.
     fn read_ahead(&mut self) {
-        if self.reading.is_some() || self.unread == 0 {
+        if self.unread == 0 {
             return;
         }
-        let Some(file) = self.file.take() else {
-            return;
+        self.file = match std::mem::replace(&mut self.file, Source::Lost) {
+            Source::Idle(file) => {
+                let want = self.unread.min(READ_SIZE as u64);
+                self.unread -= want;
+                Source::Reading(tokio::task::spawn_blocking(move || read_block(file, want)))
+            }
+            running_or_lost => running_or_lost,
         };
-        let want = self.unread.min(READ_SIZE as u64);
-        self.unread -= want;
-        self.reading = Some(tokio::task::spawn_blocking(move || read_block(file, want)));
     }
 }
 
