@@ -56,7 +56,7 @@ impl Inner {
         check_cid(cid)?;
         let mut sink = FileSink::create(path).await?;
         let (mut body, redirects, len) = self.fetch(cid).await?;
-        if let Some(len) = len.filter(|&len| len > 0) {
+        if let Some(len) = len {
             sink.reserve(len).await?;
         }
         let mut builder = CidBuilder::new();

@@ -73,7 +73,7 @@ impl FileSink {
     /// before the first write.
     pub(crate) async fn reserve(&mut self, len: u64) -> Result<(), StorageError> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
+        if len > 0 {
             use std::os::fd::AsFd as _;
 
             let file = self.file.get_ref().as_fd().try_clone_to_owned();
@@ -151,7 +151,10 @@ fn reserve(file: &std::fs::File, len: u64) -> io::Result<()> {
         if len > free {
             return Err(io::Error::new(
                 io::ErrorKind::StorageFull,
-                format!("{len} bytes do not fit in the {free} bytes free on its disk"),
+                format!(
+                    "{len} bytes do not fit in the {free} bytes free on its disk: \
+                     free some space or write elsewhere"
+                ),
             ));
         }
     }
@@ -299,6 +302,7 @@ mod tests {
             panic!("{err:?}");
         };
         assert_eq!(source.kind(), io::ErrorKind::StorageFull, "{err}");
+        assert!(source.to_string().contains("free some space"), "{source}");
         assert_eq!(path, &target);
         assert!(err.to_string().contains("huge.bin"), "{err}");
         let temp = dir.path().join(&entries(dir.path())[0]);
