@@ -14,7 +14,7 @@
 #![allow(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use std::hint::black_box;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant, SystemTime};
@@ -114,7 +114,9 @@ fn read_rw_lock(cache: &RwLockCache) -> AccessToken {
 }
 
 /// Time for `iters` reads on this thread; with `rival`, while a second thread reads the
-/// same cache; and whether the rival ran for most of that time.
+/// same cache; and whether the rival read for most of that time. Only the rival's reads made
+/// while this thread's run was on count, so a run that the two threads took in turns (one
+/// core, or a rival not yet started) is not taken for a run they shared.
 fn timed<C: Send + Sync + 'static>(
     cache: &Arc<C>,
     read: fn(&C) -> AccessToken,
@@ -128,29 +130,34 @@ fn timed<C: Send + Sync + 'static>(
         }
         return (start.elapsed(), true);
     }
+    // 0: the run has not started; 1: it is on; 2: it is over.
+    let phase = Arc::new(AtomicU8::new(0));
     let barrier = Arc::new(Barrier::new(2));
-    let done = Arc::new(AtomicBool::new(false));
     let other = {
-        let (cache, barrier, done) = (Arc::clone(cache), Arc::clone(&barrier), Arc::clone(&done));
+        let (cache, barrier, phase) = (Arc::clone(cache), Arc::clone(&barrier), Arc::clone(&phase));
         thread::spawn(move || {
             barrier.wait();
-            let mut reads = 0u64;
-            while !done.load(Ordering::Relaxed) {
+            let mut during = 0u64;
+            loop {
                 black_box(read(&cache));
-                reads += 1;
+                match phase.load(Ordering::Relaxed) {
+                    0 => {}
+                    1 => during += 1,
+                    _ => return during,
+                }
             }
-            reads
         })
     };
     barrier.wait();
+    phase.store(1, Ordering::Relaxed);
     let start = Instant::now();
     for _ in 0..iters {
         black_box(read(cache));
     }
     let elapsed = start.elapsed();
-    done.store(true, Ordering::Relaxed);
-    let rival_reads = other.join().unwrap();
-    (elapsed, rival_reads >= iters / 2)
+    phase.store(2, Ordering::Relaxed);
+    let during = other.join().unwrap();
+    (elapsed, during >= iters / 2)
 }
 
 /// The three caches, each read as a caller reads it.
