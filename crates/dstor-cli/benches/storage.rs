@@ -104,28 +104,29 @@ fn measure(server: &FakeDstor, mib: u64, runs: usize) -> Vec<Row> {
     // Three commands take turns in the orders of `measure::order`: `dstor get`,
     // `curl -o` (which checks nothing), and what a script does to check what curl wrote:
     // `curl -o`, then a SHA-256 of the file (the work a CID check does, whole-file).
-    let mut times: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     let gateway = format!("{url}/ipfs/{cid}");
+    let command = |which: usize| match which {
+        0 => dstor(&["get", &cid, "-o", &out_arg]),
+        1 => {
+            let mut curl = Command::new("curl");
+            curl.args(["-sSfL", "-o", &out_arg]).arg(&gateway);
+            curl
+        }
+        _ => {
+            let mut script = Command::new("sh");
+            script
+                .arg("-c")
+                .arg(r#"curl -sSfL -o "$1" "$2" && openssl dgst -sha256 "$1" >/dev/null"#)
+                .args(["sh", &out_arg, &gateway]);
+            script
+        }
+    };
+    measure::warm_up(&out, ticks, command);
+    let mut times: [Vec<Run>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for round in 0..runs {
         for which in measure::order(round) {
             let _ = std::fs::remove_file(&out);
-            let command = match which {
-                0 => dstor(&["get", &cid, "-o", &out_arg]),
-                1 => {
-                    let mut curl = Command::new("curl");
-                    curl.args(["-sSfL", "-o", &out_arg]).arg(&gateway);
-                    curl
-                }
-                _ => {
-                    let mut script = Command::new("sh");
-                    script
-                        .arg("-c")
-                        .arg(r#"curl -sSfL -o "$1" "$2" && openssl dgst -sha256 "$1" >/dev/null"#)
-                        .args(["sh", &out_arg, &gateway]);
-                    script
-                }
-            };
-            times[which].push(timed(command, ticks).0);
+            times[which].push(timed(command(which), ticks).0);
             if which == 0 {
                 let copy = output(dstor(&["cid", &out_arg]));
                 assert_eq!(copy.split_whitespace().next(), Some(cid.as_str()));
