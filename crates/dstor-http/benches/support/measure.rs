@@ -145,13 +145,12 @@ pub(crate) fn order(round: usize) -> [usize; 3] {
     ORDERS[round % ORDERS.len()]
 }
 
-/// Runs each of the three download commands of [`order`] once, uncounted, each into a new
-/// `out`. The first download after the upload phase was often the slowest of its command's
-/// runs (2 to 3 s of system time for 1 GiB, against 0.4 to 1 s, on a machine that reports
-/// free memory to its hypervisor), and round 0 of [`order`] would give that run to the same
-/// command every time.
+/// Runs the three download commands `command(0..3)` once each, uncounted, `out` removed
+/// before each, so that no counted run is the first download after the upload phase. It
+/// ends with command 1, so that round 0 of [`order`], which starts with command 0, does
+/// not add a seventh run of command 0 right after command 2.
 pub(crate) fn warm_up(out: &Path, ticks: f64, command: impl Fn(usize) -> Command) {
-    for which in order(0) {
+    for which in order(2) {
         let _ = std::fs::remove_file(out);
         timed(command(which), ticks);
     }
