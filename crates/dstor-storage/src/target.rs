@@ -43,15 +43,13 @@ impl FileSink {
         );
         let made = {
             let dir = dir.clone();
-            tokio::task::spawn_blocking(move || {
+            blocking(move || {
                 tempfile::Builder::new()
                     .prefix(&prefix)
                     .suffix(".part")
                     .tempfile_in(&dir)
             })
             .await
-            .map_err(io::Error::other)
-            .and_then(|r| r)
         };
         let (file, temp) = made
             .map_err(|source| StorageError::Write {
@@ -78,10 +76,8 @@ impl FileSink {
 
             let file = self.file.get_ref().as_fd().try_clone_to_owned();
             let file = std::fs::File::from(file.map_err(|source| self.write_error(source))?);
-            tokio::task::spawn_blocking(move || reserve(&file, len))
+            blocking(move || reserve(&file, len))
                 .await
-                .map_err(io::Error::other)
-                .and_then(|r| r)
                 .map_err(|source| self.write_error(source))?;
             self.reserved = len;
         }
@@ -120,10 +116,8 @@ impl FileSink {
         } = self;
         drop(file);
         let to = target.clone();
-        tokio::task::spawn_blocking(move || temp.persist(&to).map_err(|e| e.error))
+        blocking(move || temp.persist(&to).map_err(|e| e.error))
             .await
-            .map_err(io::Error::other)
-            .and_then(|r| r)
             .map_err(|source| StorageError::Write {
                 path: Some(target),
                 source,
@@ -136,6 +130,15 @@ impl FileSink {
             source,
         }
     }
+}
+
+/// Runs `work` on Tokio's blocking threads; a panic in it is an error.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(io::Error::other)?
 }
 
 /// Allocates `len` bytes of `file` without changing its length. Where the file system
