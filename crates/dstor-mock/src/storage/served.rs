@@ -2,48 +2,32 @@
 
 use std::fs::File;
 use std::io::{self, Read as _};
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use hyper::body::Frame;
-use tokio::task::JoinHandle;
 
 /// The most bytes read from a spool file per frame.
 const READ_SIZE: usize = 256 * 1024;
 
-/// A spool file streamed as a response body of a known length. Each block is read on a
-/// blocking thread straight into the frame it is sent in, and the next block is read while
-/// this one is sent.
+/// A spool file streamed as a response body of a known length, read a block at a time as
+/// hyper asks for the next frame. A spool file is local and, just written, in the page
+/// cache: the read costs less than handing it to another thread and waking this one after.
 #[derive(Debug)]
 pub(crate) struct FileBody {
-    file: Source,
+    file: File,
     /// Bytes not yet sent.
     remaining: u64,
-    /// Bytes not yet asked of the file.
-    unread: u64,
     /// Whether the first byte is still to be changed (the wrong-bytes fault).
     corrupt: bool,
-}
-
-/// Where the file is.
-#[derive(Debug)]
-enum Source {
-    /// No read runs.
-    Idle(File),
-    /// A read runs on a blocking thread; it hands the file back.
-    Reading(JoinHandle<(File, io::Result<Bytes>)>),
-    /// The read panicked, and the file went with it.
-    Lost,
 }
 
 impl FileBody {
     /// Streams `len` bytes of `file`, the first of them changed if `corrupt`.
     pub(crate) fn new(file: File, len: u64, corrupt: bool) -> Self {
         Self {
-            file: Source::Idle(file),
+            file,
             remaining: len,
-            unread: len,
             corrupt,
         }
     }
@@ -55,25 +39,14 @@ impl FileBody {
 
     pub(crate) fn poll_frame(
         &mut self,
-        cx: &mut Context<'_>,
+        _cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         if self.remaining == 0 {
             return Poll::Ready(None);
         }
-        self.read_ahead();
-        let reading = match &mut self.file {
-            Source::Reading(reading) => reading,
-            // Every byte was asked for and fewer came: the file ended.
-            Source::Idle(_) => return Poll::Ready(Some(Err(shorter()))),
-            Source::Lost => return Poll::Ready(Some(Err(io::Error::other("a read panicked")))),
-        };
-        let (file, read) = ready!(Pin::new(reading).poll(cx)).map_err(|panicked| {
-            self.file = Source::Lost;
-            io::Error::other(panicked)
-        })?;
-        self.file = Source::Idle(file);
-        let data = read?;
+        let data = read_block(&mut self.file, self.remaining.min(READ_SIZE as u64))?;
         if data.is_empty() {
+            // Every byte was asked for and fewer came: the file ended.
             return Poll::Ready(Some(Err(shorter())));
         }
         let data = if std::mem::take(&mut self.corrupt) {
@@ -84,24 +57,7 @@ impl FileBody {
             data
         };
         self.remaining = self.remaining.saturating_sub(data.len() as u64);
-        // The next block is read while hyper sends this one.
-        self.read_ahead();
         Poll::Ready(Some(Ok(Frame::data(data))))
-    }
-
-    /// Starts reading the next block, unless a read runs or every byte was asked for.
-    fn read_ahead(&mut self) {
-        if self.unread == 0 {
-            return;
-        }
-        self.file = match std::mem::replace(&mut self.file, Source::Lost) {
-            Source::Idle(file) => {
-                let want = self.unread.min(READ_SIZE as u64);
-                self.unread -= want;
-                Source::Reading(tokio::task::spawn_blocking(move || read_block(file, want)))
-            }
-            running_or_lost => running_or_lost,
-        };
     }
 }
 
@@ -114,10 +70,10 @@ fn shorter() -> io::Error {
 }
 
 /// Reads up to `want` bytes of `file`: fewer only at its end.
-fn read_block(mut file: File, want: u64) -> (File, io::Result<Bytes>) {
+fn read_block(file: &mut File, want: u64) -> io::Result<Bytes> {
     let mut block = Vec::with_capacity(usize::try_from(want).unwrap_or(READ_SIZE));
-    let read = (&mut file).take(want).read_to_end(&mut block);
-    (file, read.map(|_| Bytes::from(block)))
+    file.take(want).read_to_end(&mut block)?;
+    Ok(Bytes::from(block))
 }
 
 #[cfg(test)]
