@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use bytes::Bytes;
 use dstor_auth::Body;
 use dstor_types::{Cid, CidBuilder};
 use http::header::CONTENT_LENGTH;
@@ -15,9 +16,10 @@ use crate::redirect::{MAX_REDIRECTS, check_target, next_hop};
 use crate::report::Downloaded;
 use crate::storage::Inner;
 use crate::target::FileSink;
+use crate::worker::Worker;
 use crate::{Stage, StorageError};
 
-/// The buffer between the network and the writer: big writes, few system calls.
+/// The buffer between the network and a writer: big writes, few system calls.
 pub(crate) const WRITE_BUFFER: usize = 256 * 1024;
 
 impl Inner {
@@ -34,14 +36,17 @@ impl Inner {
     {
         let (mut body, redirects, len) = self.fetch(cid).await?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, writer);
-        let mut builder = CidBuilder::new();
+        let hasher = hasher();
+        let mut received = 0;
         let write_error = |source| StorageError::Write { path: None, source };
         while let Some(data) = next_block(&mut body).await? {
-            builder.update(&data);
+            received += data.len() as u64;
+            options.emit(received, len);
+            hasher.send(data.clone()).await;
             out.write_all(&data).await.map_err(write_error)?;
-            options.emit(builder.bytes_seen(), len);
         }
         out.flush().await.map_err(write_error)?;
+        let builder = hasher.finish().await.map_err(write_error)?;
         outcome(cid, builder, redirects, options)
     }
 
@@ -59,12 +64,21 @@ impl Inner {
         if let Some(len) = len {
             sink.reserve(len).await?;
         }
-        let mut builder = CidBuilder::new();
+        let hasher = hasher();
+        let mut received = 0;
         while let Some(data) = next_block(&mut body).await? {
-            builder.update(&data);
-            sink.write(&data).await?;
-            options.emit(builder.bytes_seen(), len);
+            received += data.len() as u64;
+            options.emit(received, len);
+            hasher.send(data.clone()).await;
+            sink.write(data).await?;
         }
+        let builder = hasher
+            .finish()
+            .await
+            .map_err(|source| StorageError::Write {
+                path: Some(path.to_path_buf()),
+                source,
+            })?;
         let done = outcome(cid, builder, redirects, options)?;
         sink.commit().await?;
         Ok(done)
@@ -119,8 +133,20 @@ impl Inner {
     }
 }
 
+/// A CID computed on a blocking thread, beside the network and the disk. It never stops
+/// early, so a block it is sent is always taken.
+fn hasher() -> Worker<CidBuilder> {
+    Worker::spawn(|blocks| {
+        let mut builder = CidBuilder::new();
+        for block in blocks {
+            builder.update(&block);
+        }
+        Ok(builder)
+    })
+}
+
 /// The next block of data of `body`, or `None` at its end.
-async fn next_block(body: &mut Body) -> Result<Option<bytes::Bytes>, StorageError> {
+async fn next_block(body: &mut Body) -> Result<Option<Bytes>, StorageError> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|source| from_transport(Stage::Download, source))?;
         if let Ok(data) = frame.into_data() {

@@ -56,8 +56,8 @@ impl Download {
         self.verify
     }
 
-    /// Calls `progress` with [`Progress::Received`] each time bytes have been written,
-    /// on the task running the download: it should return quickly.
+    /// Calls `progress` with [`Progress::Received`] each time bytes have been received
+    /// from the transport, on the task running the download: it should return quickly.
     pub fn on_progress(mut self, progress: impl Fn(&Progress) + Send + Sync + 'static) -> Self {
         self.progress = Some(Arc::new(progress));
         self

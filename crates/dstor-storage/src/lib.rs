@@ -38,6 +38,7 @@ mod storage;
 mod target;
 mod upload;
 mod wait;
+mod worker;
 
 pub use error::{Stage, StorageError};
 pub use fetch::Download;

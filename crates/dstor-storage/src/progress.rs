@@ -9,7 +9,8 @@ use std::sync::Arc;
 /// An upload's events come in order: `Sent` for each block of each file as it is handed to
 /// the transport (`sent` grows to `len`; a chunk sent again starts its files at zero),
 /// `ChunkSent` when dStor accepted a chunk, then `Status` each time the status reported by
-/// dStor changes. A download's are `Received`, `received` growing with each block written.
+/// dStor changes. A download's are `Received`, `received` growing with each block received
+/// from the transport.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Progress {
@@ -37,9 +38,10 @@ pub enum Progress {
         /// The status as dStor spelled it.
         phase: String,
     },
-    /// Bytes of a download written.
+    /// Bytes of a download received.
     Received {
-        /// Bytes written so far.
+        /// Bytes received so far. They reach the writer in order, and the download returns
+        /// only once every one has.
         received: u64,
         /// The length the gateway declared, if it did.
         len: Option<u64>,

@@ -1,26 +1,37 @@
 //! Where a download goes: a file that appears under its name only once verified.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
+use bytes::Bytes;
 use tempfile::TempPath;
-use tokio::io::{AsyncWriteExt as _, BufWriter};
 
 use crate::StorageError;
 use crate::download::WRITE_BUFFER;
+use crate::worker::{Queue, Worker};
 
 /// A file being downloaded: written to a temporary file in the target's directory, and
 /// renamed to the target only by [`FileSink::commit`]. Dropped without a commit, it
 /// removes the temporary file, so nothing is left under the target's name or beside it.
 #[derive(Debug)]
 pub(crate) struct FileSink {
-    file: BufWriter<tokio::fs::File>,
-    /// Bytes appended.
-    written: u64,
+    file: Place,
     /// Bytes of disk space reserved.
     reserved: u64,
     temp: TempPath,
     target: PathBuf,
+}
+
+/// Where the temporary file is.
+#[derive(Debug)]
+enum Place {
+    /// Here: nothing was written yet.
+    Here(std::fs::File),
+    /// With the writer, on a blocking thread, which gives back the file and the number of
+    /// bytes it wrote once the blocks end.
+    Writing(Worker<(std::fs::File, u64)>),
+    /// Gone with an error, which the download returned.
+    Gone,
 }
 
 impl FileSink {
@@ -58,8 +69,7 @@ impl FileSink {
             })?
             .into_parts();
         Ok(Self {
-            file: BufWriter::with_capacity(WRITE_BUFFER, tokio::fs::File::from_std(file)),
-            written: 0,
+            file: Place::Here(file),
             reserved: 0,
             temp,
             target,
@@ -67,18 +77,17 @@ impl FileSink {
     }
 
     /// Reserves disk space for `len` bytes, where the file system can, so that a disk too
-    /// small for them fails the download before it starts rather than near its end. Call it
-    /// before the first write.
+    /// small for them fails the download before it starts rather than near its end. It does
+    /// nothing once writing has started.
     pub(crate) async fn reserve(&mut self, len: u64) -> Result<(), StorageError> {
         #[cfg(any(target_os = "linux", target_os = "android"))]
-        if len > 0 {
-            use std::os::fd::AsFd as _;
-
-            let file = self.file.get_ref().as_fd().try_clone_to_owned();
-            let file = std::fs::File::from(file.map_err(|source| self.write_error(source))?);
-            blocking(move || reserve(&file, len))
+        if len > 0
+            && let Some(file) = self.take_unwritten()
+        {
+            let file = blocking(move || reserve(&file, len).map(|()| file))
                 .await
                 .map_err(|source| self.write_error(source))?;
+            self.file = Place::Here(file);
             self.reserved = len;
         }
         #[cfg(not(any(target_os = "linux", target_os = "android")))]
@@ -86,42 +95,68 @@ impl FileSink {
         Ok(())
     }
 
-    /// Appends `data`.
-    pub(crate) async fn write(&mut self, data: &[u8]) -> Result<(), StorageError> {
-        self.written += data.len() as u64;
-        self.file
-            .write_all(data)
+    /// Appends `data`. The write itself runs beside the caller, so its error, if any,
+    /// comes from a later call or from [`FileSink::commit`].
+    pub(crate) async fn write(&mut self, data: Bytes) -> Result<(), StorageError> {
+        if let Some(file) = self.take_unwritten() {
+            self.file = Place::Writing(Worker::spawn(move |blocks| write_blocks(file, blocks)));
+        }
+        if let Place::Writing(writer) = &self.file
+            && writer.send(data).await
+        {
+            return Ok(());
+        }
+        // The writer stopped, and its error says why.
+        self.finish_writing()
             .await
-            .map_err(|source| self.write_error(source))
+            .and_then(|_| Err(self.write_error(io::Error::other("the writer stopped early"))))
     }
 
-    /// Flushes the file, gives back disk space reserved beyond its end, and renames it to
-    /// the target, replacing any file there.
-    pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
-        self.file
-            .flush()
-            .await
-            .map_err(|source| self.write_error(source))?;
-        if self.reserved > self.written {
-            // Cutting a file to its own length frees the blocks reserved past its end.
-            self.file
-                .get_ref()
-                .set_len(self.written)
-                .await
-                .map_err(|source| self.write_error(source))?;
+    /// The file, if nothing was written to it yet; it is then [`Place::Gone`] until put back.
+    fn take_unwritten(&mut self) -> Option<std::fs::File> {
+        match std::mem::replace(&mut self.file, Place::Gone) {
+            Place::Here(file) => Some(file),
+            elsewhere => {
+                self.file = elsewhere;
+                None
+            }
         }
+    }
 
-        let Self {
-            file, temp, target, ..
-        } = self;
-        drop(file);
+    /// Waits for every write, and gives back the file and its length.
+    async fn finish_writing(&mut self) -> Result<(std::fs::File, u64), StorageError> {
+        match std::mem::replace(&mut self.file, Place::Gone) {
+            Place::Here(file) => Ok((file, 0)),
+            Place::Writing(writer) => writer
+                .finish()
+                .await
+                .map_err(|source| self.write_error(source)),
+            Place::Gone => {
+                Err(self.write_error(io::Error::other("an earlier error ended the download")))
+            }
+        }
+    }
+
+    /// Waits for every write, gives back disk space reserved beyond the file's end, and
+    /// renames it to the target, replacing any file there.
+    pub(crate) async fn commit(mut self) -> Result<(), StorageError> {
+        let (file, written) = self.finish_writing().await?;
+        let reserved = self.reserved;
+        let Self { temp, target, .. } = self;
         let to = target.clone();
-        blocking(move || temp.persist(&to).map_err(|e| e.error))
-            .await
-            .map_err(|source| StorageError::Write {
-                path: Some(target),
-                source,
-            })
+        blocking(move || {
+            if reserved > written {
+                // Cutting a file to its own length frees the blocks reserved past its end.
+                file.set_len(written)?;
+            }
+            drop(file);
+            temp.persist(&to).map_err(|e| e.error)
+        })
+        .await
+        .map_err(|source| StorageError::Write {
+            path: Some(target),
+            source,
+        })
     }
 
     fn write_error(&self, source: io::Error) -> StorageError {
@@ -130,6 +165,43 @@ impl FileSink {
             source,
         }
     }
+}
+
+/// Writes `blocks` to `file` in order, without copying them, gathering what is waiting
+/// into writes of up to [`WRITE_BUFFER`] bytes: the file, and how many bytes it wrote.
+fn write_blocks(mut file: std::fs::File, mut blocks: Queue) -> io::Result<(std::fs::File, u64)> {
+    let mut written = 0u64;
+    let mut batch: Vec<Bytes> = Vec::with_capacity(64);
+    while let Some(block) = blocks.next() {
+        let mut size = block.len();
+        batch.push(block);
+        while size < WRITE_BUFFER && batch.len() < batch.capacity() {
+            let Some(block) = blocks.next_ready() else {
+                break;
+            };
+            size += block.len();
+            batch.push(block);
+        }
+        write_all_vectored(&mut file, &batch)?;
+        written += size as u64;
+        batch.clear();
+    }
+    Ok((file, written))
+}
+
+/// Writes every byte of `blocks`, in order, in as few system calls as the file takes.
+fn write_all_vectored(file: &mut std::fs::File, blocks: &[Bytes]) -> io::Result<()> {
+    let mut slices: Vec<io::IoSlice<'_>> = blocks.iter().map(|b| io::IoSlice::new(b)).collect();
+    let mut slices = &mut slices[..];
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }
 
 /// Runs `work` on Tokio's blocking threads; a panic in it is an error.
@@ -195,8 +267,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("out.bin");
         let mut sink = FileSink::create(&target).await.unwrap();
-        sink.write(b"hello ").await.unwrap();
-        sink.write(b"world").await.unwrap();
+        sink.write(Bytes::from_static(b"hello ")).await.unwrap();
+        sink.write(Bytes::from_static(b"world")).await.unwrap();
         assert!(
             !target.exists(),
             "nothing under the target's name before the commit"
@@ -210,12 +282,43 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_failed_write_is_an_error_of_the_target_and_nothing_is_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("out.bin");
+        let mut sink = FileSink::create(&target).await.unwrap();
+        // A file open only for reading: every write to it fails, as on a disk gone bad.
+        let temp = dir.path().join(&entries(dir.path())[0]);
+        sink.file = Place::Here(std::fs::File::open(&temp).unwrap());
+        let mut failed = None;
+        for _ in 0..100 {
+            if let Err(err) = sink.write(Bytes::from_static(b"data")).await {
+                failed = Some(err);
+                break;
+            }
+        }
+        let err = match failed {
+            Some(err) => err,
+            None => sink.commit().await.unwrap_err(),
+        };
+        let StorageError::Write {
+            path: Some(path), ..
+        } = &err
+        else {
+            panic!("{err:?}");
+        };
+        assert_eq!(path, &target);
+        assert!(!target.exists(), "nothing under the target's name");
+    }
+
+    #[tokio::test]
     async fn a_dropped_sink_leaves_nothing_and_an_old_file_untouched() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("keep.txt");
         std::fs::write(&target, b"old").unwrap();
         let mut sink = FileSink::create(&target).await.unwrap();
-        sink.write(b"half a download").await.unwrap();
+        sink.write(Bytes::from_static(b"half a download"))
+            .await
+            .unwrap();
         drop(sink);
         assert_eq!(entries(dir.path()), ["keep.txt"]);
         assert_eq!(std::fs::read(&target).unwrap(), b"old");
@@ -246,7 +349,7 @@ mod tests {
             "a reservation does not lengthen the file"
         );
         let reserved = allocated(&temp);
-        sink.write(b"ten bytes!").await.unwrap();
+        sink.write(Bytes::from_static(b"ten bytes!")).await.unwrap();
         sink.commit().await.unwrap();
         assert_eq!(std::fs::read(&target).unwrap(), b"ten bytes!");
         // Where the file system reserved the space, the commit gave it back.

@@ -258,7 +258,7 @@ async fn a_download_cut_short_leaves_nothing_verified_or_not() {
             assert_eq!(
                 *seen.lock().unwrap(),
                 [(3, Some(6))],
-                "the first block was written"
+                "the first block was received"
             );
         }
         assert!(!fresh.exists(), "nothing under the target's name");
