@@ -13,6 +13,8 @@
 //! The fake dStor runs in this process and does the same work for `dstor` and curl (it
 //! parses the multipart body, hashes and spools the file; it serves it back from disk):
 //! its CPU time per run is printed beside each row, to show whether it limits the run.
+//! A last line gives the floor of a verified download on this machine, from the same run:
+//! curl's CPU time, openssl's and the fake's, spread over the cores.
 //!
 //! `dstor upload` exits once dStor says `DONE`. The fake moves one phase per status poll,
 //! so `dstor` sleeps through the backoff between its polls (250 ms, then 500 ms), which
@@ -53,6 +55,28 @@ fn main() {
             ("dstor get", "curl -L -o, then"),
             ("dstor cid", "openssl"),
         ],
+    );
+    print_floor(&rows);
+}
+
+/// The least wall time a verified download can take on this machine, from figures of the
+/// same run: it does curl's work (receive, write) and openssl's (one SHA-256 pass), beside
+/// the fake serving it, so it can go no faster than all that CPU time spread over every
+/// core, nor than the hash alone on one.
+fn print_floor(rows: &[Row]) {
+    let find = |name: &str| rows.iter().find(|r| r.name.starts_with(name));
+    let (Some(curl), Some(openssl)) = (find("curl -L -o"), find("openssl dgst")) else {
+        return;
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let work = (curl.cpu + curl.fake_cpu + openssl.cpu).as_secs_f64();
+    let floor = (work / cores)
+        .max(openssl.cpu.as_secs_f64())
+        .max(curl.wall.as_secs_f64());
+    println!(
+        "a verified download's floor on this machine ({cores} cores): {floor:.3} s, \
+         {:.2}x curl -L -o (curl's CPU + the fake's + openssl's, over the cores)",
+        floor / curl.wall.as_secs_f64()
     );
 }
 
