@@ -105,7 +105,7 @@ fn show(bar: &ProgressBar, sent: &mut [u64], event: &Progress) {
     }
 }
 
-/// Shows one download event: the bytes written, out of the length once it is known.
+/// Shows one download event: the bytes received, out of the length once it is known.
 fn show_download(bar: &ProgressBar, event: &Progress) {
     if let Progress::Received { received, len } = event {
         if let Some(len) = len

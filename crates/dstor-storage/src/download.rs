@@ -36,18 +36,19 @@ impl Inner {
     {
         let (mut body, redirects, len) = self.fetch(cid).await?;
         let mut out = BufWriter::with_capacity(WRITE_BUFFER, writer);
-        let hasher = hasher();
-        let mut received = 0;
         let write_error = |source| StorageError::Write { path: None, source };
+        let hasher = hasher().map_err(write_error)?;
+        let mut received = 0;
         while let Some(data) = next_block(&mut body).await? {
             received += data.len() as u64;
             options.emit(received, len);
-            hasher.send(data.clone()).await;
+            // The hasher takes every block: it stops only by panicking, which `finish`
+            // raises again.
+            let _ = hasher.send(data.clone()).await;
             out.write_all(&data).await.map_err(write_error)?;
         }
         out.flush().await.map_err(write_error)?;
-        let builder = hasher.finish().await.map_err(write_error)?;
-        outcome(cid, builder, redirects, options)
+        outcome(cid, hasher.finish().await, redirects, options)
     }
 
     /// Streams the content of `cid` into a file beside `path`, renamed to `path` only once
@@ -64,22 +65,19 @@ impl Inner {
         if let Some(len) = len {
             sink.reserve(len).await?;
         }
-        let hasher = hasher();
+        let hasher = hasher().map_err(|source| StorageError::Write {
+            path: Some(path.to_path_buf()),
+            source,
+        })?;
         let mut received = 0;
         while let Some(data) = next_block(&mut body).await? {
             received += data.len() as u64;
             options.emit(received, len);
-            hasher.send(data.clone()).await;
+            // As above, the hasher takes every block.
+            let _ = hasher.send(data.clone()).await;
             sink.write(data).await?;
         }
-        let builder = hasher
-            .finish()
-            .await
-            .map_err(|source| StorageError::Write {
-                path: Some(path.to_path_buf()),
-                source,
-            })?;
-        let done = outcome(cid, builder, redirects, options)?;
+        let done = outcome(cid, hasher.finish().await, redirects, options)?;
         sink.commit().await?;
         Ok(done)
     }
@@ -133,15 +131,15 @@ impl Inner {
     }
 }
 
-/// A CID computed on a blocking thread, beside the network and the disk. It never stops
-/// early, so a block it is sent is always taken.
-fn hasher() -> Worker<CidBuilder> {
-    Worker::spawn(|blocks| {
+/// A CID computed on a thread of its own, beside the network and the disk; an error only
+/// if no thread could be started.
+fn hasher() -> std::io::Result<Worker<CidBuilder>> {
+    Worker::spawn("dstor-hasher", |blocks| {
         let mut builder = CidBuilder::new();
         for block in blocks {
             builder.update(&block);
         }
-        Ok(builder)
+        builder
     })
 }
 
@@ -149,7 +147,10 @@ fn hasher() -> Worker<CidBuilder> {
 async fn next_block(body: &mut Body) -> Result<Option<Bytes>, StorageError> {
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|source| from_transport(Stage::Download, source))?;
-        if let Ok(data) = frame.into_data() {
+        // An empty block carries nothing to hash or write.
+        if let Ok(data) = frame.into_data()
+            && !data.is_empty()
+        {
             return Ok(Some(data));
         }
     }

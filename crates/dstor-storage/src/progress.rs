@@ -40,8 +40,8 @@ pub enum Progress {
     },
     /// Bytes of a download received.
     Received {
-        /// Bytes received so far. They reach the writer in order, and the download returns
-        /// only once every one has.
+        /// Bytes received so far. They reach the writer in order, and a download that
+        /// succeeds returns only once every one has.
         received: u64,
         /// The length the gateway declared, if it did.
         len: Option<u64>,

@@ -1,14 +1,13 @@
 //! Where a download goes: a file that appears under its name only once verified.
 
-use std::io::{self, Write as _};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
 use tempfile::TempPath;
 
 use crate::StorageError;
-use crate::download::WRITE_BUFFER;
-use crate::worker::{Queue, Worker};
+use crate::worker::{Worker, write_blocks};
 
 /// A file being downloaded: written to a temporary file in the target's directory, and
 /// renamed to the target only by [`FileSink::commit`]. Dropped without a commit, it
@@ -29,8 +28,9 @@ enum Place {
     Here(std::fs::File),
     /// With the writer, on a blocking thread, which gives back the file and the number of
     /// bytes it wrote once the blocks end.
-    Writing(Worker<(std::fs::File, u64)>),
-    /// Gone with an error, which the download returned.
+    Writing(Worker<io::Result<(std::fs::File, u64)>>),
+    /// Nowhere: lent to a reservation that runs, or lost with an error that ended the
+    /// download, or given back by the writer.
     Gone,
 }
 
@@ -99,7 +99,8 @@ impl FileSink {
     /// comes from a later call or from [`FileSink::commit`].
     pub(crate) async fn write(&mut self, data: Bytes) -> Result<(), StorageError> {
         if let Some(file) = self.take_unwritten() {
-            self.file = Place::Writing(Worker::spawn(move |blocks| write_blocks(file, blocks)));
+            let writer = Worker::spawn("dstor-writer", move |blocks| write_blocks(file, blocks));
+            self.file = Place::Writing(writer.map_err(|source| self.write_error(source))?);
         }
         if let Place::Writing(writer) = &self.file
             && writer.send(data).await
@@ -167,50 +168,16 @@ impl FileSink {
     }
 }
 
-/// Writes `blocks` to `file` in order, without copying them, gathering what is waiting
-/// into writes of up to [`WRITE_BUFFER`] bytes: the file, and how many bytes it wrote.
-fn write_blocks(mut file: std::fs::File, mut blocks: Queue) -> io::Result<(std::fs::File, u64)> {
-    let mut written = 0u64;
-    let mut batch: Vec<Bytes> = Vec::with_capacity(64);
-    while let Some(block) = blocks.next() {
-        let mut size = block.len();
-        batch.push(block);
-        while size < WRITE_BUFFER && batch.len() < batch.capacity() {
-            let Some(block) = blocks.next_ready() else {
-                break;
-            };
-            size += block.len();
-            batch.push(block);
-        }
-        write_all_vectored(&mut file, &batch)?;
-        written += size as u64;
-        batch.clear();
-    }
-    Ok((file, written))
-}
-
-/// Writes every byte of `blocks`, in order, in as few system calls as the file takes.
-fn write_all_vectored(file: &mut std::fs::File, blocks: &[Bytes]) -> io::Result<()> {
-    let mut slices: Vec<io::IoSlice<'_>> = blocks.iter().map(|b| io::IoSlice::new(b)).collect();
-    let mut slices = &mut slices[..];
-    while !slices.is_empty() {
-        match file.write_vectored(slices) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => io::IoSlice::advance_slices(&mut slices, n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
-/// Runs `work` on Tokio's blocking threads; a panic in it is an error.
+/// Runs `work` on Tokio's blocking threads. A panic in it is raised again here, as in a
+/// download's workers; a runtime shutting down first is an error.
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(io::Error::other)?
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
+        Err(error) => Err(io::Error::other(error)),
+    }
 }
 
 /// Allocates `len` bytes of `file` without changing its length. Where the file system
@@ -250,173 +217,4 @@ fn reservation(outcome: Result<(), rustix::io::Errno>) -> io::Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(dir: &Path) -> Vec<String> {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    #[tokio::test]
-    async fn the_target_appears_only_on_commit() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&target).await.unwrap();
-        sink.write(Bytes::from_static(b"hello ")).await.unwrap();
-        sink.write(Bytes::from_static(b"world")).await.unwrap();
-        assert!(
-            !target.exists(),
-            "nothing under the target's name before the commit"
-        );
-        let names = entries(dir.path());
-        assert_eq!(names.len(), 1);
-        assert!(names[0].starts_with(".out.bin.") && names[0].ends_with(".part"));
-        sink.commit().await.unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"hello world");
-        assert_eq!(entries(dir.path()), ["out.bin"]);
-    }
-
-    #[tokio::test]
-    async fn a_failed_write_is_an_error_of_the_target_and_nothing_is_committed() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("out.bin");
-        let mut sink = FileSink::create(&target).await.unwrap();
-        // A file open only for reading: every write to it fails, as on a disk gone bad.
-        let temp = dir.path().join(&entries(dir.path())[0]);
-        sink.file = Place::Here(std::fs::File::open(&temp).unwrap());
-        let mut failed = None;
-        for _ in 0..100 {
-            if let Err(err) = sink.write(Bytes::from_static(b"data")).await {
-                failed = Some(err);
-                break;
-            }
-        }
-        let err = match failed {
-            Some(err) => err,
-            None => sink.commit().await.unwrap_err(),
-        };
-        let StorageError::Write {
-            path: Some(path), ..
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(path, &target);
-        assert!(!target.exists(), "nothing under the target's name");
-    }
-
-    #[tokio::test]
-    async fn a_dropped_sink_leaves_nothing_and_an_old_file_untouched() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("keep.txt");
-        std::fs::write(&target, b"old").unwrap();
-        let mut sink = FileSink::create(&target).await.unwrap();
-        sink.write(Bytes::from_static(b"half a download"))
-            .await
-            .unwrap();
-        drop(sink);
-        assert_eq!(entries(dir.path()), ["keep.txt"]);
-        assert_eq!(std::fs::read(&target).unwrap(), b"old");
-    }
-
-    #[tokio::test]
-    async fn a_directory_or_a_missing_directory_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
-        let err = FileSink::create(dir.path()).await.unwrap_err();
-        assert!(matches!(err, StorageError::NotAFile { .. }), "{err:?}");
-        let err = FileSink::create(&dir.path().join("no/such/dir/x"))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, StorageError::Write { .. }), "{err:?}");
-        assert!(err.to_string().contains("no/such/dir"), "{err}");
-    }
-
-    #[tokio::test]
-    async fn reserved_space_past_the_end_is_given_back() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("short.bin");
-        let mut sink = FileSink::create(&target).await.unwrap();
-        sink.reserve(4 << 20).await.unwrap();
-        let temp = dir.path().join(&entries(dir.path())[0]);
-        assert_eq!(
-            std::fs::metadata(&temp).unwrap().len(),
-            0,
-            "a reservation does not lengthen the file"
-        );
-        let reserved = allocated(&temp);
-        sink.write(Bytes::from_static(b"ten bytes!")).await.unwrap();
-        sink.commit().await.unwrap();
-        assert_eq!(std::fs::read(&target).unwrap(), b"ten bytes!");
-        // Where the file system reserved the space, the commit gave it back.
-        if reserved >= 4 << 20 {
-            assert!(allocated(&target) < 1 << 20, "{}", allocated(&target));
-        }
-    }
-
-    /// Bytes of disk allocated to the file at `path`.
-    #[cfg(unix)]
-    fn allocated(path: &Path) -> u64 {
-        use std::os::unix::fs::MetadataExt as _;
-        std::fs::metadata(path).unwrap().blocks() * 512
-    }
-
-    #[cfg(not(unix))]
-    fn allocated(_path: &Path) -> u64 {
-        0
-    }
-
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[test]
-    fn a_full_disk_fails_the_reservation_and_a_file_system_that_cannot_reserve_does_not() {
-        use rustix::io::Errno;
-
-        for (errno, kind) in [
-            (Errno::NOSPC, io::ErrorKind::StorageFull),
-            (Errno::DQUOT, io::ErrorKind::QuotaExceeded),
-            (Errno::FBIG, io::ErrorKind::FileTooLarge),
-        ] {
-            assert_eq!(reservation(Err(errno)).unwrap_err().kind(), kind);
-        }
-        for cannot in [
-            Errno::OPNOTSUPP,
-            Errno::NOSYS,
-            Errno::INVAL,
-            Errno::INTR,
-            Errno::PERM,
-        ] {
-            reservation(Err(cannot)).unwrap();
-        }
-    }
-
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[tokio::test]
-    async fn a_length_the_disk_has_no_room_for_fails_before_anything_is_allocated() {
-        let dir = tempfile::tempdir().unwrap();
-        let target = dir.path().join("huge.bin");
-        let mut sink = FileSink::create(&target).await.unwrap();
-        let err = sink.reserve(1 << 62).await.unwrap_err();
-        let StorageError::Write {
-            source,
-            path: Some(path),
-        } = &err
-        else {
-            panic!("{err:?}");
-        };
-        assert_eq!(source.kind(), io::ErrorKind::StorageFull, "{err}");
-        assert!(source.to_string().contains("free some space"), "{source}");
-        assert_eq!(path, &target);
-        assert!(err.to_string().contains("huge.bin"), "{err}");
-        let temp = dir.path().join(&entries(dir.path())[0]);
-        assert_eq!(allocated(&temp), 0, "nothing was allocated");
-        drop(sink);
-        assert!(
-            entries(dir.path()).is_empty(),
-            "nothing is left beside the target"
-        );
-    }
-}
+mod tests;

@@ -275,6 +275,43 @@ async fn a_download_cut_short_leaves_nothing_verified_or_not() {
     }
 }
 
+/// A gateway on no network that serves `hello\n` in pieces, some of them empty.
+#[derive(Debug)]
+struct EmptyPieces;
+
+#[async_trait]
+impl HttpTransport for EmptyPieces {
+    async fn send(&self, _: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
+        Err(TransportError::new(TransportErrorKind::Other))
+    }
+
+    async fn send_streaming(&self, _: Request<Body>) -> Result<Response<Body>, TransportError> {
+        let pieces: Vec<Result<bytes::Bytes, std::io::Error>> =
+            [&b""[..], b"hel", b"", b"lo\n", b""]
+                .into_iter()
+                .map(|piece| Ok(bytes::Bytes::from_static(piece)))
+                .collect();
+        Ok(Response::new(Body::from_stream(
+            futures_util::stream::iter(pieces),
+        )))
+    }
+}
+
+#[tokio::test]
+async fn empty_pieces_of_a_body_are_no_error() {
+    let storage = scripted_storage(EmptyPieces);
+    let cid = Cid::parse(HELLO_CID).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("hello.txt");
+    let done = storage.download_to_file(&cid, &target).await.unwrap();
+    assert!(done.verified);
+    assert_eq!(std::fs::read(&target).unwrap(), b"hello\n");
+    let mut out = Vec::new();
+    let done = storage.download_to_writer(&cid, &mut out).await.unwrap();
+    assert!(done.verified);
+    assert_eq!(out, b"hello\n");
+}
+
 #[tokio::test]
 async fn an_unknown_cid_is_not_served() {
     let s = setup().await;
