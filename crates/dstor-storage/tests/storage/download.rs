@@ -213,22 +213,18 @@ async fn without_verification_wrong_bytes_are_kept_and_reported_unverified() {
     assert!(matches!(err, StorageError::CidMismatch { .. }), "{err:?}");
 }
 
-/// A gateway on no network whose answer breaks after its first block.
+/// A gateway on no network that answers with these pieces of body, declaring 6 bytes.
 #[derive(Debug)]
-struct Breaking;
+struct Pieces(fn() -> Vec<Result<bytes::Bytes, std::io::Error>>);
 
 #[async_trait]
-impl HttpTransport for Breaking {
+impl HttpTransport for Pieces {
     async fn send(&self, _: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
         Err(TransportError::new(TransportErrorKind::Other))
     }
 
     async fn send_streaming(&self, _: Request<Body>) -> Result<Response<Body>, TransportError> {
-        let blocks: Vec<Result<bytes::Bytes, std::io::Error>> = vec![
-            Ok(bytes::Bytes::from_static(b"hel")),
-            Err(std::io::Error::other("connection reset")),
-        ];
-        let body = Body::from_stream(futures_util::stream::iter(blocks));
+        let body = Body::from_stream(futures_util::stream::iter((self.0)()));
         Ok(Response::builder()
             .header("content-length", "6")
             .body(body)
@@ -236,9 +232,25 @@ impl HttpTransport for Breaking {
     }
 }
 
+/// An answer that breaks after its first block.
+fn breaking() -> Vec<Result<bytes::Bytes, std::io::Error>> {
+    vec![
+        Ok(bytes::Bytes::from_static(b"hel")),
+        Err(std::io::Error::other("connection reset")),
+    ]
+}
+
+/// `hello\n` in pieces, some of them empty.
+fn with_empty_pieces() -> Vec<Result<bytes::Bytes, std::io::Error>> {
+    [&b""[..], b"hel", b"", b"lo\n", b""]
+        .into_iter()
+        .map(|piece| Ok(bytes::Bytes::from_static(piece)))
+        .collect()
+}
+
 #[tokio::test]
 async fn a_download_cut_short_leaves_nothing_verified_or_not() {
-    let storage = scripted_storage(Breaking);
+    let storage = scripted_storage(Pieces(breaking));
     let cid = Cid::parse(HELLO_CID).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let fresh = dir.path().join("fresh.txt");
@@ -275,31 +287,9 @@ async fn a_download_cut_short_leaves_nothing_verified_or_not() {
     }
 }
 
-/// A gateway on no network that serves `hello\n` in pieces, some of them empty.
-#[derive(Debug)]
-struct EmptyPieces;
-
-#[async_trait]
-impl HttpTransport for EmptyPieces {
-    async fn send(&self, _: Request<Vec<u8>>) -> Result<Response<Vec<u8>>, TransportError> {
-        Err(TransportError::new(TransportErrorKind::Other))
-    }
-
-    async fn send_streaming(&self, _: Request<Body>) -> Result<Response<Body>, TransportError> {
-        let pieces: Vec<Result<bytes::Bytes, std::io::Error>> =
-            [&b""[..], b"hel", b"", b"lo\n", b""]
-                .into_iter()
-                .map(|piece| Ok(bytes::Bytes::from_static(piece)))
-                .collect();
-        Ok(Response::new(Body::from_stream(
-            futures_util::stream::iter(pieces),
-        )))
-    }
-}
-
 #[tokio::test]
 async fn empty_pieces_of_a_body_are_no_error() {
-    let storage = scripted_storage(EmptyPieces);
+    let storage = scripted_storage(Pieces(with_empty_pieces));
     let cid = Cid::parse(HELLO_CID).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("hello.txt");
