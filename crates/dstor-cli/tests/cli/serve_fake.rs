@@ -81,3 +81,28 @@ async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
     assert_eq!(out.code, 0, "{out:?}");
     assert_eq!(out.stdout.matches('.').count(), 2, "{out:?}");
 }
+
+#[tokio::test]
+async fn serve_fake_removes_its_spool_when_stopped() {
+    let dir = tempfile::tempdir().unwrap();
+    let spools = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().starts_with("dstor-mock-")
+            })
+            .count()
+    };
+    let (mut child, mut lines) = serve_fake(&["--port", "0"], dir.path());
+    let first = lines.next().unwrap().unwrap();
+    assert!(first.contains("listening at"), "{first}");
+    assert_eq!(
+        spools(),
+        1,
+        "the running service spools into its temporary directory"
+    );
+    let status = child.stop().expect("it stops when asked");
+    assert!(status.success(), "{status:?}");
+    assert_eq!(spools(), 0, "the spool is removed at shutdown");
+}

@@ -116,21 +116,51 @@ pub(crate) fn now() -> u64 {
         .as_secs()
 }
 
-/// A child process killed and reaped when dropped, even when a test fails first.
+/// A child process stopped and reaped when dropped, even when a test fails first.
 pub(crate) struct Reaped(pub Child);
 
-impl Drop for Reaped {
-    fn drop(&mut self) {
+impl Reaped {
+    /// Asks the child to stop as a service manager would (SIGTERM on unix), and waits for
+    /// it; kills it if it has not stopped within 10 s. Its exit status, if it stopped.
+    pub(crate) fn stop(&mut self) -> Option<std::process::ExitStatus> {
+        if let Ok(Some(status)) = self.0.try_wait() {
+            return Some(status);
+        }
+        #[cfg(unix)]
+        {
+            let asked = Command::new("kill")
+                .args(["-TERM", &self.0.id().to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
+            if asked {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while std::time::Instant::now() < deadline {
+                    if let Ok(Some(status)) = self.0.try_wait() {
+                        return Some(status);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+            }
+        }
         let _ = self.0.kill();
         let _ = self.0.wait();
+        None
     }
 }
 
-/// `dstor serve-fake args` (cache directory `dir`), killed when dropped, and the lines of
-/// its standard output (its standard error is discarded).
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        // Stopped, not killed: a killed `dstor serve-fake` cannot remove its spool.
+        self.stop();
+    }
+}
+
+/// `dstor serve-fake args` (cache and temporary directory `dir`), stopped when dropped,
+/// and the lines of its standard output (its standard error is discarded).
 pub(crate) fn serve_fake(args: &[&str], dir: &Path) -> (Reaped, Lines<BufReader<ChildStdout>>) {
     let mut child = Reaped(
         dstor(&[&["serve-fake"], args].concat(), dir)
+            .env("TMPDIR", dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
