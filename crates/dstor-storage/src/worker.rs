@@ -25,9 +25,10 @@ pub(crate) const WRITE_SIZE: usize = 256 * 1024;
 /// blocking pool could leave one of the two without a thread.
 #[derive(Debug)]
 pub(crate) struct Worker<T> {
+    /// First, so that its flag is set before the sender closes the queue.
+    abandon: Abandon,
     blocks: mpsc::Sender<Bytes>,
     made: oneshot::Receiver<thread::Result<T>>,
-    abandon: Abandon,
 }
 
 /// Tells a worker's thread to stop when dropped, unless disarmed.
@@ -103,13 +104,15 @@ impl<T: Send + 'static> Worker<T> {
     /// raised again here.
     pub(crate) async fn finish(self) -> T {
         let Self {
+            mut abandon,
             blocks,
             made,
-            mut abandon,
         } = self;
-        abandon.0 = None;
         drop(blocks);
-        match made.await {
+        let made = made.await;
+        // Dropped while it waited, the worker still tells its thread to stop.
+        abandon.0 = None;
+        match made {
             Ok(Ok(made)) => made,
             Ok(Err(panic)) => resume_unwind(panic),
             // The thread sends whatever happens in the work, so it cannot end without.

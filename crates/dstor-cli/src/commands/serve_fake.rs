@@ -18,6 +18,8 @@ pub(crate) fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
     let key = args.key_file.as_deref().map(key::from_file).transpose()?;
     let addr = SocketAddr::new(args.host, args.port);
     commands::runtime()?.block_on(async {
+        // Listening before the banner: a caller may stop the service as soon as it reads it.
+        let stop = shutdown_signal();
         let mut builder = FakeDstor::builder().bind(addr);
         if let Some(key) = &key {
             builder = builder.key(key.expose_secret());
@@ -46,25 +48,27 @@ pub(crate) fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
         );
         let _ = outln!("try: DSTOR_ENDPOINT={url} DSTOR_API_KEY=<key> dstor token");
         let _ = outln!("press Ctrl-C to stop");
-        shutdown_signal().await;
+        stop.await;
         server.shutdown().await;
         errln!("dstor: fake service stopped");
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM on unix.
-async fn shutdown_signal() {
+/// Listens for SIGTERM (on unix) from now on, and for Ctrl-C; the future resolves on
+/// either.
+fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        #[cfg(unix)]
+        if let Some(mut term) = term {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => {}
                 _ = term.recv() => {}
             }
             return;
         }
+        let _ = tokio::signal::ctrl_c().await;
     }
-    let _ = tokio::signal::ctrl_c().await;
 }
