@@ -26,8 +26,8 @@ pub(crate) struct FileSink {
 enum Place {
     /// Here: nothing was written yet.
     Here(std::fs::File),
-    /// With the writer, on a blocking thread, which gives back the file and the number of
-    /// bytes it wrote once the blocks end.
+    /// With the writer, on a thread of its own, which gives back the file and the number
+    /// of bytes it wrote once the blocks end.
     Writing(Worker<io::Result<(std::fs::File, u64)>>),
     /// Nowhere: lent to a reservation that runs, or lost with an error that ended the
     /// download, or given back by the writer.

@@ -10,12 +10,11 @@ use std::thread;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::download::WRITE_BUFFER;
+
 /// How many blocks may wait for a worker: enough to ride out a short stall of either side,
 /// few enough to bound memory (a block is what one read of the network gave).
 const QUEUE: usize = 16;
-
-/// The most bytes the file writer gathers into one write.
-pub(crate) const WRITE_SIZE: usize = 256 * 1024;
 
 /// A thread that takes blocks in order and, once they end, gives back what it made.
 /// Dropped before [`Worker::finish`], it tells the thread to stop at its next block.
@@ -122,7 +121,7 @@ impl<T: Send + 'static> Worker<T> {
 }
 
 /// The file writer's work: writes `blocks` to `file` in order, without copying them,
-/// gathering what is waiting into writes of up to [`WRITE_SIZE`] bytes. Gives back the
+/// gathering what is waiting into writes of up to [`WRITE_BUFFER`] bytes. Gives back the
 /// file and how many bytes it wrote.
 pub(crate) fn write_blocks(
     mut file: std::fs::File,
@@ -133,7 +132,7 @@ pub(crate) fn write_blocks(
     while let Some(block) = blocks.next() {
         let mut size = block.len();
         batch.push(block);
-        while size < WRITE_SIZE && batch.len() < batch.capacity() {
+        while size < WRITE_BUFFER && batch.len() < batch.capacity() {
             let Some(block) = blocks.next_ready() else {
                 break;
             };

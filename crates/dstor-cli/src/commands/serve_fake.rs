@@ -55,16 +55,19 @@ pub(crate) fn run(args: &ServeFakeArgs) -> Result<(), CliError> {
     })
 }
 
-/// Listens for SIGTERM (on unix) from now on, and for Ctrl-C; the future resolves on
+/// Listens from now on for Ctrl-C (SIGINT) and, on unix, SIGTERM; the future resolves on
 /// either.
 fn shutdown_signal() -> impl Future<Output = ()> {
     #[cfg(unix)]
-    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    let signals = {
+        use tokio::signal::unix::{SignalKind, signal};
+        signal(SignalKind::interrupt()).and_then(|int| Ok((int, signal(SignalKind::terminate())?)))
+    };
     async move {
         #[cfg(unix)]
-        if let Some(mut term) = term {
+        if let Ok((mut int, mut term)) = signals {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = int.recv() => {}
                 _ = term.recv() => {}
             }
             return;

@@ -82,6 +82,8 @@ async fn serve_fake_prints_a_generated_key_that_dstor_token_accepts() {
     assert_eq!(out.stdout.matches('.').count(), 2, "{out:?}");
 }
 
+/// Stopped as a service manager stops it (SIGTERM): unix only.
+#[cfg(unix)]
 #[tokio::test]
 async fn serve_fake_removes_its_spool_when_stopped() {
     let dir = tempfile::tempdir().unwrap();
