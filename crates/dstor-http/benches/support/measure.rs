@@ -6,17 +6,19 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dstor_mock::FakeDstor;
 
-/// How many times `cargo bench` runs each command. Writing a 1 GiB file into the page cache
-/// of this project's 2-core VM was seen to take anywhere from 0.3 s to 3.4 s for the same
-/// `dd` (the guest reports free memory to its host, which must fault it back in), so one
-/// run says little: twelve give a median that a few such runs move less than they move
-/// one of six, and let commands that take turns (two or three of them) hold each place
-/// equally often.
+/// How many times `cargo bench` runs each command: enough for a median that a stray slow
+/// run does not move, and for commands that take turns (two or three of them) to hold each
+/// place equally often.
 pub(crate) const BENCH_RUNS: usize = 12;
+
+/// How much memory [`timed`] uses and frees before each run of `cargo bench`: twice the
+/// file (set by [`size_and_runs`]; 0, nothing, in a smoke test).
+static WARM_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// One measured command: the median and the fastest wall time, the largest peak RSS (KiB),
 /// and the median CPU times per run.
@@ -75,6 +77,8 @@ pub(crate) fn size_and_runs() -> (u64, usize) {
     if bench {
         warn_if_memory_is_short(mib);
         note_page_reporting();
+        let bytes = usize::try_from(mib.saturating_mul(2 << 20)).unwrap_or(usize::MAX);
+        WARM_BYTES.store(bytes, Ordering::Relaxed);
     }
     (mib, runs)
 }
@@ -102,8 +106,10 @@ fn warn_if_memory_is_short(mib: u64) {
 /// Says when the machine hands freed memory back to its hypervisor (free page reporting, on
 /// some cloud VMs): a page reused after that faults on the host, which was measured here at
 /// 0.4 to 2.6 s of system time per GiB of a new file (0.2 s when a file is rewritten in
-/// place). Every run that writes a file pays it, as much as the pages it gets were handed
-/// back, so runs vary by seconds whichever command it is: compare medians of many runs.
+/// place). A run that writes a file pays it as much as the pages it gets were handed back,
+/// so [`timed`] first gives the kernel as many pages as a run can write, used and freed
+/// just before it (the kernel hands out pages it has not reported first). Measured here:
+/// `dstor get` of 1 GiB took 0.90 to 1.06 s in six runs so prepared, 1.0 to 3.8 s without.
 ///
 /// Only kernels that count what they reported (this project's VMs) expose `reported_kib`;
 /// elsewhere the note stays silent, whether or not the machine reports free pages.
@@ -222,9 +228,10 @@ pub(crate) fn waits_as_runs(waits: &[Duration]) -> Vec<Run> {
 /// standard output. The wall time is measured here (finer than `time`'s 10 ms); the fake's
 /// CPU time is this process's over the run (its other threads are idle meanwhile).
 pub(crate) fn timed(command: Command, ticks: f64) -> (Run, String) {
-    // Every run starts with no dirty pages queued for the disk: the last run's writeback
-    // would otherwise slow whichever command runs next.
+    // Every run starts with no dirty pages queued for the disk (the last run's writeback
+    // would otherwise slow whichever command runs next), and with host-backed free pages.
     let _ = Command::new("sync").status();
+    warm_free_memory();
     let report = tempfile::NamedTempFile::new().expect("temp file");
     let mut time = Command::new("/usr/bin/time");
     time.args(["-f", "%M %U %S", "-o"])
@@ -256,6 +263,20 @@ pub(crate) fn timed(command: Command, ticks: f64) -> (Run, String) {
         },
         stdout,
     )
+}
+
+/// Uses and frees [`WARM_BYTES`] of memory, a write to each page, so that the pages a run
+/// gets next are backed by the host (see [`note_page_reporting`]).
+fn warm_free_memory() {
+    let bytes = WARM_BYTES.load(Ordering::Relaxed);
+    if bytes == 0 {
+        return;
+    }
+    let mut memory = vec![0u8; bytes];
+    for page in memory.chunks_mut(4096) {
+        page[0] = 1;
+    }
+    std::hint::black_box(&memory);
 }
 
 /// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.
