@@ -6,7 +6,10 @@ use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::Stream;
-use tokio::io::{AsyncRead, AsyncReadExt as _};
+
+mod source;
+
+use source::Source;
 
 use dstor_types::Multipart;
 
@@ -90,13 +93,8 @@ struct State {
 /// The file whose bytes are being sent.
 struct Part {
     file: Arc<PlannedFile>,
-    reader: Reader,
+    reader: Source,
     sent: u64,
-}
-
-enum Reader {
-    Bytes(Bytes),
-    Read(Box<dyn AsyncRead + Send + Unpin>),
 }
 
 impl State {
@@ -136,18 +134,15 @@ impl State {
     async fn continue_part(&mut self, mut part: Part) -> Result<Bytes, io::Error> {
         let remaining = part.file.len - part.sent;
         if remaining == 0 {
-            if let Reader::Read(reader) = &mut part.reader {
-                let mut probe = [0u8; 1];
-                match reader.read(&mut probe).await {
-                    Ok(0) => {}
-                    Ok(_) => {
-                        let reason =
-                            format!("it holds more than the {} bytes declared", part.file.len);
-                        return Err(fail(&*self.observer, &part.file, reason, None));
-                    }
-                    Err(e) => {
-                        return Err(fail(&*self.observer, &part.file, "reading failed", Some(e)));
-                    }
+            // A source that holds more than it declared has changed since it was planned.
+            match part.reader.block(1).await {
+                Ok(more) if more.is_empty() => {}
+                Ok(_) => {
+                    let reason = format!("it holds more than the {} bytes declared", part.file.len);
+                    return Err(fail(&*self.observer, &part.file, reason, None));
+                }
+                Err(e) => {
+                    return Err(fail(&*self.observer, &part.file, "reading failed", Some(e)));
                 }
             }
             return self.start_part().await.map(|next| {
@@ -158,26 +153,9 @@ impl State {
             });
         }
         let want = usize::try_from(remaining).unwrap_or(usize::MAX).min(BLOCK);
-        let block = match &mut part.reader {
-            Reader::Bytes(data) => data.split_to(want.min(data.len())),
-            Reader::Read(reader) => {
-                let mut buf = BytesMut::with_capacity(want);
-                while buf.len() < want {
-                    match reader.read_buf(&mut buf).await {
-                        Ok(0) => break,
-                        Ok(_) => {}
-                        Err(e) => {
-                            return Err(fail(
-                                &*self.observer,
-                                &part.file,
-                                "reading failed",
-                                Some(e),
-                            ));
-                        }
-                    }
-                }
-                buf.freeze()
-            }
+        let block = match part.reader.block(want).await {
+            Ok(block) => block,
+            Err(e) => return Err(fail(&*self.observer, &part.file, "reading failed", Some(e))),
         };
         if block.is_empty() {
             let reason = format!(
@@ -194,11 +172,11 @@ impl State {
 }
 
 /// Opens the source of `file`.
-async fn open(observer: &dyn Observer, file: &PlannedFile) -> Result<Reader, io::Error> {
+async fn open(observer: &dyn Observer, file: &PlannedFile) -> Result<Source, io::Error> {
     match &file.data {
-        FileData::Bytes(data) => Ok(Reader::Bytes(data.clone())),
+        FileData::Bytes(data) => Ok(Source::Bytes(data.clone())),
         FileData::Path(path) => match tokio::fs::File::open(path).await {
-            Ok(f) => Ok(Reader::Read(Box::new(f))),
+            Ok(f) => Ok(Source::File(Some(f.into_std().await))),
             Err(e) => Err(fail(
                 observer,
                 file,
@@ -209,7 +187,7 @@ async fn open(observer: &dyn Observer, file: &PlannedFile) -> Result<Reader, io:
         FileData::Reader(shared) => {
             let taken = shared.lock().ok().and_then(|mut r| r.take());
             match taken {
-                Some(reader) => Ok(Reader::Read(reader)),
+                Some(reader) => Ok(Source::Read(reader)),
                 None => Err(fail(
                     observer,
                     file,
