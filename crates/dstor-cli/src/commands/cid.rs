@@ -14,6 +14,10 @@ use crate::output::{errln, outln};
 /// that memory stays bounded whatever the file's size.
 const BLOCK: usize = 1 << 20;
 
+/// Where each read's buffer starts: on a cache line, into which the kernel copies a file's
+/// pages several times faster than 16 bytes past one, where glibc starts a large block.
+const LINE: usize = 64;
+
 /// Prints `<cid>  <path>` for each path, in order (`-` is standard input). A file that
 /// cannot be read is named on stderr and the others are still done.
 ///
@@ -21,13 +25,15 @@ const BLOCK: usize = 1 << 20;
 ///
 /// A config-class error when any file could not be read, after the others were printed.
 pub(crate) fn run(args: &CidArgs) -> Result<(), CliError> {
-    let mut buffer = vec![0; BLOCK];
+    let mut memory = vec![0; BLOCK + LINE];
+    let skip = (LINE - memory.as_ptr().addr() % LINE) % LINE;
+    let buffer = &mut memory[skip..skip + BLOCK];
     let mut failed = 0usize;
     for path in &args.paths {
         let cid = if path.as_os_str() == "-" {
-            of_reader(std::io::stdin().lock(), &mut buffer)
+            of_reader(std::io::stdin().lock(), buffer)
         } else {
-            of_file(path, &mut buffer)
+            of_file(path, buffer)
         };
         match cid {
             Ok(cid) => outln!("{cid}  {}", path.display())?,
