@@ -21,6 +21,10 @@ use clap::Parser as _;
 
 use crate::output::errln;
 
+/// The allocator: see the workspace's `Cargo.toml` for why.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The variables clap reads for flags.
 const CLAP_VARS: [&str; 2] = [dstor_http::ENV_ENVIRONMENT, dstor_http::ENV_ENDPOINT];
 
