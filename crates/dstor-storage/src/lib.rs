@@ -20,6 +20,7 @@
 #![deny(missing_docs)]
 
 mod authorize;
+mod blocking;
 mod download;
 mod error;
 mod fetch;

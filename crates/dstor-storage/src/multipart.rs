@@ -134,7 +134,8 @@ impl State {
     async fn continue_part(&mut self, mut part: Part) -> Result<Bytes, io::Error> {
         let remaining = part.file.len - part.sent;
         if remaining == 0 {
-            // A source that holds more than it declared has changed since it was planned.
+            // A source with more bytes than declared (a file that grew, a reader longer than
+            // it said) fails the body.
             match part.reader.block(1).await {
                 Ok(more) if more.is_empty() => {}
                 Ok(_) => {

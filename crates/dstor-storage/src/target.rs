@@ -7,6 +7,7 @@ use bytes::Bytes;
 use tempfile::TempPath;
 
 use crate::StorageError;
+use crate::blocking::blocking;
 use crate::worker::{Worker, write_blocks};
 
 /// A file being downloaded: written to a temporary file in the target's directory, and
@@ -165,18 +166,6 @@ impl FileSink {
             path: Some(self.target.clone()),
             source,
         }
-    }
-}
-
-/// Runs `work` on Tokio's blocking threads. A panic in it is raised again here, as in a
-/// download's workers; a runtime shutting down first is an error.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> io::Result<T> + Send + 'static,
-) -> io::Result<T> {
-    match tokio::task::spawn_blocking(work).await {
-        Ok(done) => done,
-        Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),
-        Err(error) => Err(io::Error::other(error)),
     }
 }
 

@@ -14,8 +14,8 @@ use crate::output::{errln, outln};
 /// that memory stays bounded whatever the file's size.
 const BLOCK: usize = 1 << 20;
 
-/// Where each read's buffer starts: on a cache line, into which the kernel copies a file's
-/// pages several times faster than 16 bytes past one, where glibc starts a large block.
+/// Each read's buffer starts on a 64-byte boundary, whatever the allocator: the kernel
+/// copies a file's pages into such a buffer several times faster than into one that is not.
 const LINE: usize = 64;
 
 /// Prints `<cid>  <path>` for each path, in order (`-` is standard input). A file that

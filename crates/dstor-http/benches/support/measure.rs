@@ -6,19 +6,18 @@
 use std::io::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dstor_mock::FakeDstor;
+
+/// What the machine's memory does to a run, and what the benchmarks do about it.
+#[path = "memory.rs"]
+mod memory;
 
 /// How many times `cargo bench` runs each command: enough for a median that a stray slow
 /// run does not move, and for commands that take turns (two or three of them) to hold each
 /// place equally often.
 pub(crate) const BENCH_RUNS: usize = 12;
-
-/// How much memory [`timed`] uses and frees before each run of `cargo bench`: twice the
-/// file (set by [`size_and_runs`]; 0, nothing, in a smoke test).
-static WARM_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// One measured command: the median and the fastest wall time, the largest peak RSS (KiB),
 /// and the median CPU times per run.
@@ -75,52 +74,11 @@ pub(crate) fn size_and_runs() -> (u64, usize) {
         .unwrap_or(if bench { 1024 } else { 8 });
     let runs = if bench { BENCH_RUNS } else { 1 };
     if bench {
-        warn_if_memory_is_short(mib);
-        note_page_reporting();
-        let bytes = usize::try_from(mib.saturating_mul(2 << 20)).unwrap_or(usize::MAX);
-        WARM_BYTES.store(bytes, Ordering::Relaxed);
+        memory::warn_if_short(mib);
+        memory::note_page_reporting();
+        memory::warm_before_each_run(mib);
     }
     (mib, runs)
-}
-
-/// Warns when the page cache cannot hold what a run writes (the file, the fake's copy, the
-/// download) without reclaiming memory: the figures then say more of the machine than of the
-/// commands.
-fn warn_if_memory_is_short(mib: u64) {
-    let available = std::fs::read_to_string("/proc/meminfo")
-        .ok()
-        .and_then(|info| {
-            let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-            line.split_whitespace().nth(1)?.parse::<u64>().ok()
-        });
-    if let Some(kib) = available.filter(|kib| kib / 1024 < 4 * mib) {
-        println!(
-            "warning: {} MiB of memory available, under the {} MiB the page cache needs here: \
-             writes will wait for reclaim, and the figures will say so",
-            kib / 1024,
-            4 * mib
-        );
-    }
-}
-
-/// Says when the machine hands freed memory back to its hypervisor (free page reporting, on
-/// some cloud VMs): a page reused after that faults on the host, which was measured here at
-/// 0.4 to 2.6 s of system time per GiB of a new file (0.2 s when a file is rewritten in
-/// place). A run that writes a file pays it as much as the pages it gets were handed back,
-/// so [`timed`] first gives the kernel as many pages as a run can write, used and freed
-/// just before it (the kernel hands out pages it has not reported first). Measured here:
-/// `dstor get` of 1 GiB took 0.90 to 1.06 s in six runs so prepared, 1.0 to 3.8 s without.
-///
-/// Only kernels that count what they reported (this project's VMs) expose `reported_kib`;
-/// elsewhere the note stays silent, whether or not the machine reports free pages.
-fn note_page_reporting() {
-    let reported = std::fs::read_to_string("/sys/module/page_reporting/parameters/reported_kib");
-    if reported.is_ok_and(|kib| kib.trim() != "0") {
-        println!(
-            "note: this machine reports free memory to its hypervisor; a file written into \
-             reported pages costs up to seconds of system time more per GiB, on any run"
-        );
-    }
 }
 
 /// Whether one of `tools` cannot be run (the first such is named on standard output).
@@ -231,7 +189,7 @@ pub(crate) fn timed(command: Command, ticks: f64) -> (Run, String) {
     // Every run starts with no dirty pages queued for the disk (the last run's writeback
     // would otherwise slow whichever command runs next), and with host-backed free pages.
     let _ = Command::new("sync").status();
-    warm_free_memory();
+    memory::warm_free_pages();
     let report = tempfile::NamedTempFile::new().expect("temp file");
     let mut time = Command::new("/usr/bin/time");
     time.args(["-f", "%M %U %S", "-o"])
@@ -263,20 +221,6 @@ pub(crate) fn timed(command: Command, ticks: f64) -> (Run, String) {
         },
         stdout,
     )
-}
-
-/// Uses and frees [`WARM_BYTES`] of memory, a write to each page, so that the pages a run
-/// gets next are backed by the host (see [`note_page_reporting`]).
-fn warm_free_memory() {
-    let bytes = WARM_BYTES.load(Ordering::Relaxed);
-    if bytes == 0 {
-        return;
-    }
-    let mut memory = vec![0u8; bytes];
-    for page in memory.chunks_mut(4096) {
-        page[0] = 1;
-    }
-    std::hint::black_box(&memory);
 }
 
 /// The peak RSS (KiB) and CPU time (user and system) in a report of `time -f "%M %U %S"`.

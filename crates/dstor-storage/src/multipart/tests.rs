@@ -164,3 +164,27 @@ async fn a_file_that_changes_after_the_plan_fails_the_body() {
         assert!(message.contains("could not be opened again"), "{message}");
     }
 }
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_file_that_cannot_be_read_fails_the_body_with_the_systems_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f");
+    std::fs::write(&path, b"0123456789").unwrap();
+    let (body, log) = body_of(Upload::new().file(&path)).await;
+    // A directory opens on Linux, and its first read fails.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    let err = collect(&body).await.unwrap_err();
+    assert!(err.to_string().contains("\"f\" could not be read"), "{err}");
+    let failed = log.failed.lock().unwrap();
+    assert!(
+        matches!(
+            &failed[..],
+            [StorageError::Read { name, reason, source: Some(source) }]
+                if name == "f" && reason == "reading failed"
+                    && source.kind() == io::ErrorKind::IsADirectory
+        ),
+        "{failed:?}"
+    );
+}
