@@ -199,9 +199,13 @@ fn time_one(command: &mut Command) -> Duration {
 /// The shared libraries that a running `dstor serve-fake` has mapped (on Linux).
 fn shared_libraries() -> Vec<String> {
     use std::io::{BufRead as _, BufReader};
+    // The service spools into a directory of ours, removed with it even though the
+    // service is killed.
+    let spool = tempfile::tempdir().expect("temp dir");
     let mut child = Command::new(env!("CARGO_BIN_EXE_dstor"))
         .args(["serve-fake", "--port", "0"])
         .env_clear()
+        .env("TMPDIR", spool.path())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
