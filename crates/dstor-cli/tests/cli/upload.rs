@@ -207,9 +207,11 @@ async fn a_rejected_key_a_refusal_and_a_dead_host_have_their_codes() {
     assert!(refused.stderr.contains("(400)"), "{refused:?}");
     assert_no_credential(&refused, &server);
 
-    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    // A port bound but not listening refuses connections, and no other test can take it
+    // while the socket is held (a listener dropped here could be the next test's fake).
+    let dead = tokio::net::TcpSocket::new_v4().unwrap();
+    dead.bind("127.0.0.1:0".parse().unwrap()).unwrap();
     let url = format!("http://{}", dead.local_addr().unwrap());
-    drop(dead);
     let mut command = against_command(&server, &["upload", &file], cache.path());
     command.env("DSTOR_ENDPOINT", &url);
     let unreachable = run(command, None).await;
