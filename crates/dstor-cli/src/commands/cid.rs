@@ -14,10 +14,6 @@ use crate::output::{errln, outln};
 /// that memory stays bounded whatever the file's size.
 const BLOCK: usize = 1 << 20;
 
-/// Each read's buffer starts on a 64-byte boundary, whatever the allocator: the kernel
-/// copies a file's pages into such a buffer several times faster than into one that is not.
-const LINE: usize = 64;
-
 /// Prints `<cid>  <path>` for each path, in order (`-` is standard input). A file that
 /// cannot be read is named on stderr and the others are still done.
 ///
@@ -25,15 +21,13 @@ const LINE: usize = 64;
 ///
 /// A config-class error when any file could not be read, after the others were printed.
 pub(crate) fn run(args: &CidArgs) -> Result<(), CliError> {
-    let mut memory = vec![0; BLOCK + LINE];
-    let skip = (LINE - memory.as_ptr().addr() % LINE) % LINE;
-    let buffer = &mut memory[skip..skip + BLOCK];
+    let mut buffer = vec![0; BLOCK];
     let mut failed = 0usize;
     for path in &args.paths {
         let cid = if path.as_os_str() == "-" {
-            of_reader(std::io::stdin().lock(), buffer)
+            of_reader(std::io::stdin().lock(), &mut buffer)
         } else {
-            of_file(path, buffer)
+            of_file(path, &mut buffer)
         };
         match cid {
             Ok(cid) => outln!("{cid}  {}", path.display())?,
